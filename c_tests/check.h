@@ -1,0 +1,77 @@
+/* Shared helpers for the C tests: CHECK macros that name the failing line
+ * and exit non-zero, and small fixtures. Each test is one process; the
+ * harness (tests/c_programs.rs) compiles it against the built library and
+ * kills it after a time limit. */
+#ifndef REPOLL_CHECK_H
+#define REPOLL_CHECK_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "repoll.h"
+
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,  \
+                    #cond);                                                   \
+            exit(1);                                                          \
+        }                                                                     \
+    } while (0)
+
+/* Asserts that an int-returning expression equals an expected value, and
+ * prints both (with repoll_strerror for negative codes) when it does not. */
+#define CHECK_EQ(expr, expected)                                              \
+    do {                                                                      \
+        long long got_ = (long long)(expr), want_ = (long long)(expected);   \
+        if (got_ != want_) {                                                  \
+            fprintf(stderr, "%s:%d: %s == %lld (%s), expected %lld (%s)\n",   \
+                    __FILE__, __LINE__, #expr, got_,                          \
+                    got_ < 0 ? repoll_strerror((int)got_) : "-", want_,       \
+                    want_ < 0 ? repoll_strerror((int)want_) : "-");           \
+            exit(1);                                                          \
+        }                                                                     \
+    } while (0)
+
+#define CHECK_OK(expr) CHECK_EQ((expr), 0)
+
+/* Monotonic clock in nanoseconds. */
+static inline int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline repoll_t *make_poller(int flags) {
+    repoll_t *ep = NULL;
+    CHECK_OK(repoll_create(&ep, flags));
+    CHECK(ep != NULL);
+    return ep;
+}
+
+/* A connected AF_UNIX stream pair, both ends non-blocking. */
+static inline void make_pair(int sv[2]) {
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+}
+
+static inline void write_byte(int fd) {
+    char c = 'x';
+    CHECK(write(fd, &c, 1) == 1);
+}
+
+/* Counts the open fds of the process (to prove nothing leaked). */
+static inline int count_open_fds(void) {
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) != -1) n++;
+    return n;
+}
+
+#endif

@@ -1,0 +1,123 @@
+//! The opaque C handle and every raw-pointer conversion of the C API. The
+//! rest of the crate never touches a raw pointer from C.
+//!
+//! Lifetime: `calls` counts the calls in flight on the handle (in steps of
+//! [`ONE_CALL`]) and its low bit says whether `repoll_close` has run. The
+//! last call to leave a closed handle frees it, so `repoll_close` may race
+//! with a blocked `repoll_wait` without a use after free, and no call ever
+//! takes a lock.
+
+use std::os::raw::c_int;
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+
+use crate::{Event, Poller};
+
+/// An epoll instance with the library's sources. Opaque to C.
+pub struct repoll {
+    calls: AtomicUsize,
+    poller: Poller,
+}
+
+const CLOSED: usize = 1;
+const ONE_CALL: usize = 2;
+
+impl repoll {
+    /// Moves a new poller to the heap and hands its ownership to C;
+    /// `ENOMEM` instead of an abort when memory is exhausted.
+    pub(crate) fn into_raw(poller: Poller) -> std::io::Result<*mut repoll> {
+        let handle = crate::sys::try_box(repoll {
+            calls: AtomicUsize::new(0),
+            poller,
+        })?;
+        Ok(Box::into_raw(handle))
+    }
+}
+
+/// One call in flight on a handle; derefs to its poller.
+pub(crate) struct Call {
+    handle: NonNull<repoll>,
+}
+
+impl Call {
+    /// Enters a call: `-EINVAL` for NULL, `-EBADF` once the handle is closed.
+    ///
+    /// # Safety
+    /// A non-NULL `ep` must come from `repoll_create` and its memory must not
+    /// have been released (no `repoll_close` has returned, per the C contract).
+    pub(crate) unsafe fn enter(ep: *const repoll) -> Result<Call, c_int> {
+        let handle = NonNull::new(ep.cast_mut()).ok_or(-libc::EINVAL)?;
+        // SAFETY: the caller guarantees the handle is live; counting this
+        // call in keeps it live until `Call` drops.
+        let calls = unsafe { &handle.as_ref().calls };
+        let call = Call { handle };
+        if calls.fetch_add(ONE_CALL, Ordering::Acquire) & CLOSED != 0 {
+            return Err(-libc::EBADF); // `call` drops here and leaves
+        }
+        Ok(call)
+    }
+
+    /// Marks the handle closed; false if it already was.
+    pub(crate) fn close(&self) -> bool {
+        self.calls().fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0
+    }
+
+    fn calls(&self) -> &AtomicUsize {
+        // SAFETY: this call is counted in, so the handle is live.
+        unsafe { &self.handle.as_ref().calls }
+    }
+}
+
+impl std::ops::Deref for Call {
+    type Target = Poller;
+    fn deref(&self) -> &Poller {
+        // SAFETY: this call is counted in, so the handle is live; the poller
+        // is only ever shared (`&`), never mutated through the handle.
+        unsafe { &self.handle.as_ref().poller }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if self.calls().fetch_sub(ONE_CALL, Ordering::Release) == CLOSED | ONE_CALL {
+            // Last call out of a closed handle: pair with every other call's
+            // Release so their uses happen before the free (as in Arc).
+            fence(Ordering::Acquire);
+            // SAFETY: the handle came from `Box::into_raw` in `into_raw`; it is
+            // closed and no other call is in flight, and the contract forbids
+            // new ones after `repoll_close` returns, so this is the last use.
+            drop(unsafe { Box::from_raw(self.handle.as_ptr()) });
+        }
+    }
+}
+
+/// Writes `value` through an output pointer: `-EINVAL` for NULL.
+///
+/// # Safety
+/// A non-NULL `out` must be valid for a write of `T`.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<(), c_int> {
+    let out = NonNull::new(out).ok_or(-libc::EINVAL)?;
+    // SAFETY: non-NULL, and the caller guarantees it is writable.
+    unsafe { out.as_ptr().write(value) };
+    Ok(())
+}
+
+/// The caller's event array as a slice: `-EINVAL` for NULL or `len <= 0`.
+///
+/// # Safety
+/// A non-NULL `events` must be valid for writes of `len` events and not be
+/// accessed by anyone else during the call.
+pub(crate) unsafe fn events_mut<'a>(
+    events: *mut Event,
+    len: c_int,
+) -> Result<&'a mut [Event], c_int> {
+    let events = NonNull::new(events).ok_or(-libc::EINVAL)?;
+    if len <= 0 {
+        return Err(-libc::EINVAL);
+    }
+    // No array can exceed isize::MAX bytes; a larger count cannot be true.
+    let len = (len as usize).min(isize::MAX as usize / std::mem::size_of::<Event>());
+    // SAFETY: non-NULL, aligned (a C array of repoll_event_t), and the caller
+    // guarantees `len` writable events that nothing else touches meanwhile.
+    Ok(unsafe { std::slice::from_raw_parts_mut(events.as_ptr(), len) })
+}

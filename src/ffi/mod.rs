@@ -1,0 +1,386 @@
+//! The C API: argument checks, conversion, error mapping and the panic
+//! boundary around the safe core — nothing else. cbindgen turns this module's
+//! items and doc comments into `include/repoll.h`.
+//!
+//! Conventions (repeated in the header): `>= 0` is success, `< 0` is a
+//! negated errno value; NULL handles and required pointers are `-EINVAL`;
+//! outputs are written only on success.
+
+#![allow(non_camel_case_types)]
+
+pub(crate) mod boundary;
+pub mod constants;
+mod handle;
+mod strerror;
+
+use std::os::fd::AsRawFd;
+use std::os::raw::{c_char, c_int};
+
+use boundary::{boundary, to_c};
+pub use constants::*;
+pub use handle::repoll;
+use handle::{events_mut, write_out, Call};
+
+/// Enters a call on handle `$ep` for the rest of the enclosing function (or
+/// boundary closure), returning -EINVAL for NULL and -EBADF once closed.
+macro_rules! enter {
+    ($ep:expr) => {
+        // SAFETY: the C contract: a non-NULL handle is live, i.e. no
+        // repoll_close on it has returned.
+        match unsafe { Call::enter($ep) } {
+            Ok(call) => call,
+            Err(code) => return code,
+        }
+    };
+}
+
+use crate::{features, Event, Op, Options, Poller, Timeout};
+
+/// An epoll instance plus the library's own event sources. Opaque: created by
+/// `repoll_create`, released by `repoll_close`.
+pub type repoll_t = repoll;
+
+/// One readiness report, written by `repoll_wait`: 16 bytes, alignment 8, the
+/// same on every architecture (unlike the kernel's packed `struct
+/// epoll_event`), so bindings can declare it without special cases.
+pub type repoll_event_t = Event;
+
+/// Creates an epoll instance and stores its handle in `*out`.
+///
+/// `flags` is 0 or an OR of `REPOLL_CLOEXEC` (close the epoll fd on exec) and
+/// `REPOLL_RETRY_EINTR` (waits retry after a signal handler runs, instead of
+/// returning -EINTR). The library's internal fds are always close-on-exec.
+///
+/// Returns 0, or: -EINVAL (`out` is NULL, unknown flag bit), -EMFILE /
+/// -ENFILE (fd limit reached), -ENOMEM. On error `*out` is left untouched.
+///
+/// Ownership: the caller owns the new handle and must release it with
+/// `repoll_close`, exactly once.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_create(out: *mut *mut repoll_t, flags: c_int) -> c_int {
+    boundary!({
+        if out.is_null() || flags & !(REPOLL_CLOEXEC | REPOLL_RETRY_EINTR) != 0 {
+            return -libc::EINVAL;
+        }
+        let opts = Options {
+            cloexec: flags & REPOLL_CLOEXEC != 0,
+            retry_eintr: flags & REPOLL_RETRY_EINTR != 0,
+        };
+        match Poller::new(opts).and_then(repoll::into_raw) {
+            // SAFETY: `out` was checked non-NULL; the C caller provides a
+            // writable pointer slot.
+            Ok(ep) => match unsafe { write_out(out, ep) } {
+                Ok(()) => 0,
+                Err(code) => code,
+            },
+            Err(e) => to_c(Err(e)),
+        }
+    })
+}
+
+/// Adds, modifies or deletes the registration of `fd` (`op` is
+/// `REPOLL_CTL_ADD`, `REPOLL_CTL_MOD` or `REPOLL_CTL_DEL`), with interest
+/// `events` (REPOLL_IN, REPOLL_OUT, … REPOLL_ET) and the 64-bit `data` that
+/// `repoll_wait` reports back unchanged. For a delete, `events` and `data`
+/// are ignored.
+///
+/// Returns 0, or the kernel's error: -EEXIST (add: already registered),
+/// -ENOENT (modify/delete: not registered), -EBADF (`fd` is not open, or the
+/// handle is closed), -EPERM (`fd` does not support polling, e.g. a regular
+/// file), -EINVAL (NULL handle, unknown `op`, `fd` is this instance's own
+/// epoll fd or an internal fd of the library, an unknown bit in `events`,
+/// REPOLL_EXCLUSIVE with a modify or with bits other than IN, OUT, ERR, HUP,
+/// WAKEUP and ET), -ELOOP (nesting epoll instances would make a cycle or be
+/// too deep), -ENOMEM, -ENOSPC (the user's max_user_watches limit).
+///
+/// Thread rules: may run concurrently with any call on the same handle,
+/// including a blocked `repoll_wait`, which sees the change. Does not allocate.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_ctl(
+    ep: *mut repoll_t,
+    op: c_int,
+    fd: c_int,
+    events: u32,
+    data: u64,
+) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        let Some(op) = Op::from_raw(op) else {
+            return -libc::EINVAL;
+        };
+        to_c(call.ctl(op, fd, events, data).map(|()| 0))
+    })
+}
+
+/// `repoll_ctl(ep, REPOLL_CTL_ADD, fd, events, data)`: same returns and rules.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_add(ep: *mut repoll_t, fd: c_int, events: u32, data: u64) -> c_int {
+    // SAFETY: forwards the caller's guarantees unchanged.
+    unsafe { repoll_ctl(ep, REPOLL_CTL_ADD, fd, events, data) }
+}
+
+/// `repoll_ctl(ep, REPOLL_CTL_MOD, fd, events, data)`: same returns and rules.
+/// Re-arms a REPOLL_ONESHOT registration.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_modify(
+    ep: *mut repoll_t,
+    fd: c_int,
+    events: u32,
+    data: u64,
+) -> c_int {
+    // SAFETY: forwards the caller's guarantees unchanged.
+    unsafe { repoll_ctl(ep, REPOLL_CTL_MOD, fd, events, data) }
+}
+
+/// `repoll_ctl(ep, REPOLL_CTL_DEL, fd, 0, 0)`: same returns and rules. Closing
+/// an fd removes it too, once no other fd (dup) refers to the same open file.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_delete(ep: *mut repoll_t, fd: c_int) -> c_int {
+    // SAFETY: forwards the caller's guarantees unchanged.
+    unsafe { repoll_ctl(ep, REPOLL_CTL_DEL, fd, 0, 0) }
+}
+
+/// Waits for events and writes up to `maxevents` of them to `events`.
+///
+/// `timeout_ms` < 0 blocks until an event arrives, 0 returns at once, > 0
+/// waits at most that many milliseconds. A `repoll_wake` is reported as one
+/// event `{data = 0, events = REPOLL_WAKE}`.
+///
+/// Returns the number of events written (0 when the timeout passed), or:
+/// -EINVAL (NULL handle, NULL `events`, `maxevents` <= 0), -EINTR (a signal
+/// handler ran; nothing is lost, call again — unless the handle was created
+/// with REPOLL_RETRY_EINTR, which retries with the remaining time), -EBADF
+/// (the handle was closed, including by another thread while this one was
+/// blocked: it returns promptly).
+///
+/// Borrows `events` for the call only. Any `maxevents` that the array really
+/// holds is accepted; nothing is allocated and no lock is taken. Several
+/// threads may wait on the same handle at once.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_wait(
+    ep: *mut repoll_t,
+    events: *mut repoll_event_t,
+    maxevents: c_int,
+    timeout_ms: c_int,
+) -> c_int {
+    // SAFETY: forwards the caller's guarantees unchanged.
+    boundary!(unsafe { wait(ep, events, maxevents, Timeout::from_millis(timeout_ms)) })
+}
+
+/// `repoll_wait` with a timeout in nanoseconds (< 0 blocks, 0 returns at
+/// once). Uses the epoll_pwait2 system call; on kernels without it (before
+/// 5.11, or filtered by a sandbox) the timeout is rounded UP to whole
+/// milliseconds (0 stays 0), so it never returns before the timeout passed.
+/// `repoll_features()` tells which applies. Huge values are never wrapped
+/// into "block forever". Same returns and rules as `repoll_wait`.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_wait_ns(
+    ep: *mut repoll_t,
+    events: *mut repoll_event_t,
+    maxevents: c_int,
+    timeout_ns: i64,
+) -> c_int {
+    // SAFETY: forwards the caller's guarantees unchanged.
+    boundary!(unsafe { wait(ep, events, maxevents, Timeout::from_nanos(timeout_ns)) })
+}
+
+/// # Safety
+/// As for `repoll_wait`: a live handle, an array of `maxevents` events.
+unsafe fn wait(ep: *mut repoll_t, events: *mut Event, maxevents: c_int, timeout: Timeout) -> c_int {
+    let call = enter!(ep);
+    // SAFETY: the C contract: `events` holds `maxevents` writable events.
+    match unsafe { events_mut(events, maxevents) } {
+        Ok(events) => to_c(call.wait(events, timeout).map(|n| n as c_int)),
+        Err(code) => code,
+    }
+}
+
+/// Closes the epoll instance and releases the handle.
+///
+/// Returns 0, or -EINVAL (NULL), -EBADF (already closed while another call
+/// was still in flight on it).
+///
+/// Thread rules: may run while other threads are inside calls on the same
+/// handle: a blocked `repoll_wait` returns -EBADF promptly, other calls in
+/// flight finish or fail with -EBADF, and the memory and fds are released when
+/// the last of them returns. A call that *starts* after `repoll_close`
+/// returned is a use after free, as with close(2) and free(3).
+///
+/// After fork(2) the child shares the epoll instance and the library's
+/// internal fds with the parent (the kernel's rule for inherited fds): the
+/// child must not wait on or change an inherited handle. It may
+/// `repoll_close` it, which releases the child's copies only and leaves the
+/// parent's registrations and waits undisturbed.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_close(ep: *mut repoll_t) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        if !call.close() {
+            return -libc::EBADF;
+        }
+        call.shutdown();
+        0 // dropping `call` releases the handle unless a call is in flight
+    })
+}
+
+/// The epoll fd of the handle, to nest it in another event loop (it becomes
+/// readable when `repoll_wait` would return events). The fd stays owned by the
+/// handle: do not close it, and do not use it after `repoll_close`.
+///
+/// Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed).
+#[no_mangle]
+pub unsafe extern "C" fn repoll_fd(ep: *const repoll_t) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        call.as_raw_fd()
+    })
+}
+
+/// Makes a `repoll_wait` blocked on this handle return (or the next one, if
+/// none is blocked) with one event `{data = 0, events = REPOLL_WAKE}`. Wakes
+/// made before that wait returns coalesce into that one event. If several
+/// threads wait at once, at least one of them wakes.
+///
+/// Returns 0, or -EINVAL (NULL), -EBADF (closed).
+///
+/// Thread rules: callable from any thread and from a signal handler
+/// (async-signal-safe: atomics and one write(2)), concurrently with any call
+/// including `repoll_close`.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_wake(ep: *mut repoll_t) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        to_c(call.wake().map(|()| 0))
+    })
+}
+
+/// Starts a timer, kept inside the library (no fd per timer): it expires
+/// `first_ns` nanoseconds from now on CLOCK_MONOTONIC, then every
+/// `interval_ns` nanoseconds (0: once). Each expiry is reported by
+/// `repoll_wait` as one event `{data, REPOLL_TIMER}`, never before it is due.
+///
+/// `first_ns = 0` is due at once (the next wait reports it), also with
+/// `interval_ns = 0`. A repeating timer is re-armed from its schedule, not
+/// from when it was reported, so it never drifts; periods missed while no one
+/// waited are skipped, not reported in a burst. Huge times saturate (a timer
+/// 2^63 ns away never fires), never wrap. Timers with equal deadlines expire
+/// in unspecified order; otherwise in deadline order.
+///
+/// Returns 0 and stores the timer's id in `*id_out`, or: -EINVAL (NULL `ep`
+/// or `id_out`, negative `first_ns` or `interval_ns`), -EBADF (closed),
+/// -EMFILE / -ENOMEM (the first timer of a handle creates one timerfd).
+/// Ids are never 0 and never reused while the handle lives.
+///
+/// Thread rules: may run concurrently with any call; a timer added from
+/// another thread with an earlier deadline than a blocked wait's timeout
+/// makes that wait return when it expires. Add and cancel take a short
+/// internal lock (never held by a blocked wait) and are O(log n).
+#[no_mangle]
+pub unsafe extern "C" fn repoll_timer_add(
+    ep: *mut repoll_t,
+    first_ns: i64,
+    interval_ns: i64,
+    data: u64,
+    id_out: *mut u64,
+) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        let (Ok(first), Ok(interval)) = (u64::try_from(first_ns), u64::try_from(interval_ns))
+        else {
+            return -libc::EINVAL;
+        };
+        if id_out.is_null() {
+            return -libc::EINVAL;
+        }
+        match call.timer_add(first, interval, data) {
+            // SAFETY: `id_out` was checked non-NULL; the caller provides a
+            // writable u64.
+            Ok(id) => match unsafe { write_out(id_out, id) } {
+                Ok(()) => 0,
+                Err(code) => code,
+            },
+            Err(e) => to_c(Err(e)),
+        }
+    })
+}
+
+/// Cancels a timer before its next expiry.
+///
+/// Returns 0, or -ENOENT (unknown id, a one-shot timer that already expired,
+/// or one already cancelled), -EINVAL (NULL), -EBADF (closed). An expiry
+/// already reported (or being reported by a concurrent wait) is not taken back.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_timer_cancel(ep: *mut repoll_t, id: u64) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        to_c(call.timer_cancel(id).map(|()| 0))
+    })
+}
+
+/// Reports signal `signo` as events `{data, REPOLL_SIGNAL}` (through a
+/// signalfd, created with the first signal of a handle).
+///
+/// The caller must block `signo` in EVERY thread of the process before
+/// calling this, e.g. with pthread_sigmask in main() before creating threads
+/// (threads inherit the mask). A thread that leaves it unblocked receives it
+/// the ordinary way (handler or default action, which for SIGINT kills the
+/// process) and the handle never sees it. Only signals sent to the process,
+/// or to the thread that calls `repoll_wait`, are reported.
+///
+/// A signal that arrives while no wait runs stays pending and is reported by
+/// the next wait. Several instances of a standard signal pending at once
+/// coalesce into one event; real-time signals are reported once each.
+///
+/// Returns 0, or -EINVAL (NULL, `signo` not a valid signal number, SIGKILL,
+/// SIGSTOP, or one reserved by the C library), -EEXIST (already added to this
+/// handle), -EBADF (closed), -EMFILE / -ENOMEM.
+///
+/// Thread rules: may run concurrently with any call on the handle.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_signal_add(ep: *mut repoll_t, signo: c_int, data: u64) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        to_c(call.signal_add(signo, data).map(|()| 0))
+    })
+}
+
+/// Stops reporting `signo`. The library never changes signal masks: the
+/// signal stays blocked, and an instance already pending stays pending in the
+/// process until the caller unblocks it or adds it again.
+///
+/// Returns 0, or -ENOENT (not added), -EINVAL (NULL, invalid number), -EBADF
+/// (closed). Thread rules: may run concurrently with any call on the handle.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_signal_delete(ep: *mut repoll_t, signo: c_int) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        to_c(call.signal_delete(signo).map(|()| 0))
+    })
+}
+
+/// A description of any return code of this library (negative or positive
+/// errno values, REPOLL_EPANIC; "Unknown error" for anything else).
+///
+/// Returns a static, NUL-terminated string, never NULL; the caller must not
+/// free it. Thread-safe and independent of the locale.
+#[no_mangle]
+pub extern "C" fn repoll_strerror(code: c_int) -> *const c_char {
+    boundary!(c"Unknown error".as_ptr(), strerror::message(code).as_ptr())
+}
+
+/// The library's version as "MAJOR.MINOR.PATCH": a static string, never NULL,
+/// not to be freed. Compare with REPOLL_VERSION_* to detect a header/library
+/// mismatch.
+#[no_mangle]
+pub extern "C" fn repoll_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// What the running kernel supports, as REPOLL_FEATURE_* bits, probed once
+/// per process (the first call makes a few system calls). Thread-safe.
+/// Setting the environment variable REPOLL_DISABLE_PWAIT2 before the first
+/// call makes the process behave as on a kernel without epoll_pwait2.
+#[no_mangle]
+pub extern "C" fn repoll_features() -> u32 {
+    boundary!(0, features::features())
+}

@@ -1,0 +1,274 @@
+//! [`Poller`]: an epoll instance plus the library's own event sources,
+//! behind one wait.
+//!
+//! The library's sources (the waker, the timerfd, the signalfd) are
+//! registered in the same epoll instance as the caller's fds. Their `data` is the address of a field of
+//! [`Internal`], a heap block the poller owns: no live object of the caller's
+//! can share that address, so a caller using pointers as data never collides,
+//! and telling them apart costs one range check per event.
+
+use std::io;
+use std::ops::Range;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::epoll::{Epoll, Op};
+use crate::event::Event;
+use crate::features;
+use crate::interest;
+use crate::signals::Signals;
+use crate::sys::{einval, monotonic_ns, try_box};
+use crate::timeout::{Deadline, Timeout};
+use crate::timers::Timers;
+use crate::waker::Waker;
+
+/// How to create a [`Poller`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Close the epoll fd on exec.
+    pub cloexec: bool,
+    /// Retry waits interrupted by a signal handler, with the remaining time
+    /// recomputed from a monotonic deadline, instead of returning `EINTR`.
+    pub retry_eintr: bool,
+}
+
+/// The library's sources; boxed so that the addresses used as tokens stay put.
+#[derive(Debug)]
+struct Internal {
+    waker: Waker,
+    /// Set once by [`Poller::shutdown`]; waiters see it through the waker.
+    closed: AtomicBool,
+    /// The process that created the poller. A forked child shares the waker's
+    /// open file with its parent, so its shutdown must not signal it.
+    pid: u32,
+    timers: Timers,
+    signals: Signals,
+    /// Set once a timer or signal is added. Until then a wait is exactly one
+    /// system call; after, it may loop when a source fired for nothing.
+    sources_used: AtomicBool,
+}
+
+/// An epoll instance with a waker. Every method takes `&self` and may run
+/// concurrently with any other.
+#[derive(Debug)]
+pub struct Poller {
+    epoll: Epoll,
+    internal: Box<Internal>,
+    retry_eintr: bool,
+}
+
+impl Poller {
+    /// A new instance.
+    pub fn new(opts: Options) -> io::Result<Poller> {
+        let epoll = Epoll::new(opts.cloexec)?;
+        features::read_environment();
+        let internal = try_box(Internal {
+            waker: Waker::new()?,
+            closed: AtomicBool::new(false),
+            pid: std::process::id(),
+            timers: Timers::new(),
+            signals: Signals::new(),
+            sources_used: AtomicBool::new(false),
+        })?;
+        let poller = Poller {
+            epoll,
+            internal,
+            retry_eintr: opts.retry_eintr,
+        };
+        // Level-triggered: after shutdown the waker stays readable, so every
+        // wait from then on returns at once.
+        let waker_fd = poller.internal.waker.fd();
+        poller
+            .epoll
+            .ctl(Op::Add, waker_fd, interest::IN, poller.waker_token())?;
+        Ok(poller)
+    }
+
+    /// Registers, changes or removes `fd` (see [`Epoll::ctl`]). The library's
+    /// own fds are refused with `EINVAL`, as the epoll fd itself is.
+    pub fn ctl(&self, op: Op, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
+        let own = &self.internal;
+        if fd == own.waker.fd() || fd == own.timers.fd() || fd == own.signals.fd() {
+            return Err(einval()); // -1 never matches: ctl rejects it as EBADF
+        }
+        self.epoll.ctl(op, fd, events, data)
+    }
+
+    /// Waits for events and writes them to the front of `events`, returning
+    /// how many (0 when the timeout passed). The caller's fds come first, then
+    /// a wake as one event `{data: 0, events: WAKE}`, delivered signals as
+    /// `{data, SIGNAL}` and expired timers as `{data, TIMER}`. After
+    /// [`Poller::shutdown`], fails with `EBADF`. An empty `events` is `EINVAL`.
+    pub fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+        let sources_used = self.internal.sources_used.load(Ordering::Relaxed);
+        if !self.retry_eintr && !sources_used && !timeout.exceeds_one_ms_wait() {
+            // The common case: exactly one system call.
+            let (n, internal) = self.epoll.wait(events, timeout, self.tokens())?;
+            if !internal {
+                return Ok(n);
+            }
+            let kept = self.deliver(events, n)?;
+            if kept > 0 {
+                return Ok(kept);
+            }
+            // A source first used during this wait fired for nothing (a timer
+            // cancelled meanwhile): wait again, late rather than early.
+        }
+        let deadline = Deadline::after(monotonic_ns(), timeout);
+        let mut slice = timeout;
+        loop {
+            match self.epoll.wait(events, slice, self.tokens()) {
+                Ok((0, _)) if !slice.exceeds_one_ms_wait() => return Ok(0),
+                Ok((n, false)) if n > 0 => return Ok(n),
+                Ok((n, true)) => {
+                    let kept = self.deliver(events, n)?;
+                    if kept > 0 {
+                        return Ok(kept);
+                    }
+                }
+                Ok(_) => {} // a clamped slice of a longer timeout ran out
+                Err(e) if self.retry_eintr && e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+            slice = deadline.remaining(monotonic_ns());
+        }
+    }
+
+    /// Makes a blocked [`Poller::wait`] return (or the next one, if none is
+    /// blocked) with one `WAKE` event. Wakes before that wait coalesce.
+    /// Async-signal-safe: one `write(2)`.
+    pub fn wake(&self) -> io::Result<()> {
+        self.internal.waker.wake()
+    }
+
+    /// Makes every blocked and future wait fail with `EBADF`, promptly. The
+    /// fds close when the poller is dropped.
+    ///
+    /// In a forked child this only marks the poller closed: its waker is the
+    /// parent's too (an inherited open file), and waking it would send the
+    /// parent a spurious `WAKE`. No thread of the child can be blocked in a
+    /// wait that predates the fork.
+    pub fn shutdown(&self) {
+        self.internal.closed.store(true, Ordering::SeqCst);
+        if std::process::id() == self.internal.pid {
+            // Cannot fail in a way that matters: EAGAIN means readable already.
+            let _ = self.internal.waker.wake();
+        }
+    }
+
+    /// Adds a timer due `first` ns from now (CLOCK_MONOTONIC), repeating every
+    /// `interval` ns (0: once), reported as `{data, TIMER}`. Returns its id,
+    /// never reused while the poller lives.
+    pub fn timer_add(&self, first: u64, interval: u64, data: u64) -> io::Result<u64> {
+        self.internal.sources_used.store(true, Ordering::Relaxed);
+        let token = &self.internal.timers as *const Timers as u64;
+        self.internal.timers.add(first, interval, data, |fd| {
+            self.epoll.ctl(Op::Add, fd, interest::IN, token)
+        })
+    }
+
+    /// Cancels a timer: `ENOENT` for an unknown or already fired one-shot id.
+    pub fn timer_cancel(&self, id: u64) -> io::Result<()> {
+        self.internal.timers.cancel(id)
+    }
+
+    /// Reports `signo` as `{data, SIGNAL}` from now on. The caller must keep
+    /// the signal blocked in every thread. `EINVAL` for an invalid number,
+    /// SIGKILL or SIGSTOP; `EEXIST` if already added.
+    pub fn signal_add(&self, signo: i32, data: u64) -> io::Result<()> {
+        self.internal.sources_used.store(true, Ordering::Relaxed);
+        let token = &self.internal.signals as *const Signals as u64;
+        self.internal.signals.add(signo, data, |fd| {
+            self.epoll.ctl(Op::Add, fd, interest::IN, token)
+        })
+    }
+
+    /// Stops reporting `signo`: `ENOENT` if it was not added.
+    pub fn signal_delete(&self, signo: i32) -> io::Result<()> {
+        self.internal.signals.delete(signo)
+    }
+
+    /// Rewrites the `n` events the kernel returned: the caller's stay, in
+    /// order, at the front; the library's become the events they stand for.
+    /// Each source that fired freed its own slot, so each has room for at
+    /// least one event.
+    fn deliver(&self, events: &mut [Event], n: usize) -> io::Result<usize> {
+        let own = &*self.internal;
+        let waker = &own.waker as *const Waker as u64;
+        let timers = &own.timers as *const Timers as u64;
+        let signals = &own.signals as *const Signals as u64;
+        let (mut woken, mut timed, mut signalled) = (false, false, false);
+        let mut kept = 0;
+        for i in 0..n {
+            let ev = events[i];
+            match ev.data {
+                d if d == waker => woken = true,
+                d if d == timers => timed = true,
+                d if d == signals => signalled = true,
+                _ => {
+                    events[kept] = ev;
+                    kept += 1;
+                }
+            }
+        }
+        let mut out = Filled { events, len: kept };
+        if woken {
+            if own.closed.load(Ordering::SeqCst) {
+                return Err(io::Error::from_raw_os_error(libc::EBADF));
+            }
+            own.waker.drain();
+            out.push(0, interest::WAKE);
+        }
+        if signalled {
+            // Leave the timers the slot their fd freed.
+            let room = out.room() - usize::from(timed);
+            own.signals
+                .deliver(room, |s| out.push(s.data, interest::SIGNAL));
+        }
+        if timed {
+            let room = out.room();
+            own.timers
+                .expire(room, |t| out.push(t.data, interest::TIMER));
+        }
+        Ok(out.len)
+    }
+
+    /// The `data` range no registration of the caller's can hold.
+    fn tokens(&self) -> Range<u64> {
+        let start = &*self.internal as *const Internal as u64;
+        start..start + std::mem::size_of::<Internal>() as u64
+    }
+
+    fn waker_token(&self) -> u64 {
+        // Also the token `deliver` compares against.
+        &self.internal.waker as *const Waker as u64
+    }
+}
+
+/// The front of an event array that `deliver` has filled so far.
+struct Filled<'a> {
+    events: &'a mut [Event],
+    len: usize,
+}
+
+impl Filled<'_> {
+    fn room(&self) -> usize {
+        self.events.len() - self.len
+    }
+
+    fn push(&mut self, data: u64, bits: u32) {
+        self.events[self.len] = Event {
+            data,
+            events: bits,
+            reserved: 0,
+        };
+        self.len += 1;
+    }
+}
+
+impl AsRawFd for Poller {
+    /// The epoll fd, to nest this poller in another event loop.
+    fn as_raw_fd(&self) -> RawFd {
+        self.epoll.as_raw_fd()
+    }
+}

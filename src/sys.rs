@@ -1,0 +1,103 @@
+//! The few system-call helpers the core shares: errno conversion, the
+//! monotonic clock, and the raw `epoll_pwait2` entry point.
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Turns the C convention (`-1` plus `errno`) into an `io::Result`.
+///
+/// `io::Error::last_os_error` stores the errno inline: no allocation.
+pub(crate) fn cvt(res: libc::c_int) -> io::Result<libc::c_int> {
+    if res == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(res)
+    }
+}
+
+/// Takes ownership of an fd a successful system call just returned.
+pub(crate) fn owned(fd: RawFd) -> OwnedFd {
+    debug_assert!(fd >= 0);
+    // SAFETY: callers pass an fd a system call has just created for us; no one
+    // else holds it, so the OwnedFd is its only owner.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// An `EINVAL` error, for arguments the core rejects before the kernel sees them.
+pub(crate) fn einval() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+/// Nanoseconds on CLOCK_MONOTONIC (vDSO, no system call on x86-64).
+pub(crate) fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists
+    // on Linux, so the call cannot fail.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
+}
+
+/// A `timespec` for a duration, saturating where `time_t` cannot hold it.
+pub(crate) fn timespec(d: Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    }
+}
+
+/// `epoll_pwait2(2)` through `syscall(2)`: glibc only wraps it since 2.35.
+///
+/// # Safety
+/// `events` must be valid for writes of `maxevents` kernel `epoll_event`s.
+pub(crate) unsafe fn epoll_pwait2(
+    epfd: RawFd,
+    events: *mut libc::epoll_event,
+    maxevents: libc::c_int,
+    timeout: Option<&libc::timespec>,
+) -> io::Result<usize> {
+    let ts = timeout.map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: the caller guarantees `events`; `ts` is NULL or points to a
+    // live timespec; a NULL sigmask means "leave the mask alone".
+    let res = unsafe {
+        libc::syscall(
+            libc::SYS_epoll_pwait2,
+            epfd,
+            events,
+            maxevents,
+            ts,
+            std::ptr::null::<libc::sigset_t>(),
+            0usize,
+        )
+    };
+    if res < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(res as usize)
+    }
+}
+
+/// `Box::new` that reports allocation failure as `ENOMEM` instead of
+/// aborting the host process (Rust's default on out-of-memory).
+pub(crate) fn try_box<T>(value: T) -> io::Result<Box<T>> {
+    let layout = std::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        return Ok(Box::new(value)); // no allocation happens
+    }
+    // SAFETY: the layout has a non-zero size, as `alloc` requires.
+    let ptr = unsafe { std::alloc::alloc(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(io::Error::from_raw_os_error(libc::ENOMEM));
+    }
+    // SAFETY: `ptr` is a fresh, aligned allocation for one T from the global
+    // allocator with T's layout, which is exactly what Box::from_raw takes.
+    unsafe {
+        ptr.write(value);
+        Ok(Box::from_raw(ptr))
+    }
+}

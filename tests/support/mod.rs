@@ -1,0 +1,175 @@
+//! Compiling and running C programs against the freshly built library, each
+//! in its own process with a time limit. Shared by the C test suites.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The crate root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// target/<profile>, where cargo put librepoll.so and librepoll.a.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf()
+}
+
+/// A directory holding only `librepoll.so` and `librepoll.so.0` (links to
+/// the built library), so `-lrepoll` cannot pick the static archive and the
+/// programs load the library by its soname through their rpath.
+pub fn lib_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = profile_dir().join("c-link");
+        std::fs::create_dir_all(&dir).unwrap();
+        let lib = profile_dir().join("librepoll.so");
+        assert!(
+            lib.exists(),
+            "{} is missing: cargo did not build the cdylib",
+            lib.display()
+        );
+        for name in ["librepoll.so", "librepoll.so.0"] {
+            let link = dir.join(name);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&lib, &link).unwrap();
+        }
+        dir
+    })
+    .clone()
+}
+
+/// Where compiled test programs go.
+pub fn bin_dir() -> PathBuf {
+    let dir = profile_dir().join("c-bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The C compiler as the cc crate finds it for this target (honours CC and
+/// CFLAGS), with the project's warning flags.
+pub fn compiler() -> Command {
+    let mut cmd = cc::Build::new()
+        .cargo_metadata(false)
+        .target(env!("REPOLL_TARGET"))
+        .host(env!("REPOLL_HOST"))
+        .opt_level(1)
+        .debug(true)
+        .get_compiler()
+        .to_command();
+    cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-pthread"]);
+    cmd
+}
+
+/// Compiles `source` into `bin_dir()/<name>` against the shared library,
+/// adding `extra` flags (sanitizers, …). Panics with the compiler's output.
+pub fn build(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let out = bin_dir().join(name);
+    let lib = lib_dir();
+    let mut cmd = compiler();
+    cmd.args(extra)
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg("-I")
+        .arg(root().join("c_tests"))
+        .arg(source)
+        .arg("-o")
+        .arg(&out)
+        .arg("-L")
+        .arg(&lib)
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lrepoll");
+    let res = cmd.output().expect("run the C compiler");
+    assert!(
+        res.status.success(),
+        "compiling {} failed:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&res.stderr)
+    );
+    out
+}
+
+/// Compiles `source` into `bin_dir()/<name>` without linking the library
+/// (for programs that `dlopen` it), with `-ldl`.
+pub fn build_without_linking(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let out = bin_dir().join(name);
+    let mut cmd = compiler();
+    cmd.args(extra)
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg("-I")
+        .arg(root().join("c_tests"))
+        .arg(source)
+        .arg("-o")
+        .arg(&out)
+        .arg("-ldl");
+    let res = cmd.output().expect("run the C compiler");
+    assert!(
+        res.status.success(),
+        "compiling {} failed:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&res.stderr)
+    );
+    out
+}
+
+/// Runs `cmd` to completion, killing it after `limit`. Panics on a timeout.
+pub fn run_with_limit(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the test program");
+    // Drain pipes on threads so a chatty program cannot block on a full pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut v).ok();
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut v).ok();
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            child.kill().ok();
+            child.wait().ok();
+            panic!(
+                "{:?} did not finish within {limit:?} (hang?)\nstderr:\n{}",
+                cmd,
+                String::from_utf8_lossy(&err_t.join().unwrap())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    }
+}
+
+/// Asserts that a program exited 0, showing its output otherwise.
+pub fn assert_success(what: &str, out: &Output) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
