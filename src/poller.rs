@@ -88,8 +88,10 @@ impl Poller {
     /// own fds are refused with `EINVAL`, as the epoll fd itself is.
     pub fn ctl(&self, op: Op, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
         let own = &self.internal;
-        if fd == own.waker.fd() || fd == own.timers.fd() || fd == own.signals.fd() {
-            return Err(einval()); // -1 never matches: ctl rejects it as EBADF
+        // Lazily created fds read as -1 until they exist; a negative fd is
+        // the kernel's to reject (EBADF).
+        if fd >= 0 && (fd == own.waker.fd() || fd == own.timers.fd() || fd == own.signals.fd()) {
+            return Err(einval());
         }
         self.epoll.ctl(op, fd, events, data)
     }

@@ -84,10 +84,16 @@ pub unsafe extern "C" fn repoll_create(out: *mut *mut repoll_t, flags: c_int) ->
 /// `repoll_wait` reports back unchanged. For a delete, `events` and `data`
 /// are ignored.
 ///
+/// Any 64-bit `data` works, with one exception that only chance can hit: the
+/// library recognises its own sources (wake, timers, signals) by data values
+/// that are addresses inside the handle's private memory. A pointer to a live
+/// object of yours can never equal one; an arbitrary integer equals one with
+/// probability about 3 in 2^64.
+///
 /// Returns 0, or the kernel's error: -EEXIST (add: already registered),
 /// -ENOENT (modify/delete: not registered), -EBADF (`fd` is not open, or the
 /// handle is closed), -EPERM (`fd` does not support polling, e.g. a regular
-/// file), -EINVAL (NULL handle, unknown `op`, `fd` is this instance's own
+/// file; the kernel checks this first, so also for a modify or delete), -EINVAL (NULL handle, unknown `op`, `fd` is this instance's own
 /// epoll fd or an internal fd of the library, an unknown bit in `events`,
 /// REPOLL_EXCLUSIVE with a modify or with bits other than IN, OUT, ERR, HUP,
 /// WAKEUP and ET), -ELOOP (nesting epoll instances would make a cycle or be

@@ -12,7 +12,7 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// target/<profile>, where cargo put librepoll.so and librepoll.a.
+/// target/<profile>, the directory above the test binary's deps/.
 pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     exe.parent()
@@ -29,7 +29,9 @@ pub fn lib_dir() -> PathBuf {
     DIR.get_or_init(|| {
         let dir = profile_dir().join("c-link");
         std::fs::create_dir_all(&dir).unwrap();
-        let lib = profile_dir().join("librepoll.so");
+        // `cargo test` builds the cdylib into deps/ but only `cargo build`
+        // copies it up to target/<profile>/: link the fresh one.
+        let lib = profile_dir().join("deps/librepoll.so");
         assert!(
             lib.exists(),
             "{} is missing: cargo did not build the cdylib",
