@@ -1,0 +1,178 @@
+/* Nesting through repoll_fd: a repoll instance inside another (and raw epoll
+ * fds either way round) reports readiness outward; cycles and chains that
+ * are too deep are refused with -ELOOP, an instance inside itself -EINVAL. */
+#include <pthread.h>
+#include <sys/epoll.h>
+
+#include "check.h"
+
+#define CHAIN 9
+
+static void expect_one(repoll_t *ep, uint64_t data, uint32_t events) {
+    repoll_event_t ev[4];
+    memset(ev, 0, sizeof ev);
+    CHECK_EQ(repoll_wait(ep, ev, 4, 1000), 1);
+    CHECK_EQ(ev[0].data, data);
+    CHECK_EQ(ev[0].events, events);
+}
+
+static void expect_none(repoll_t *ep) {
+    repoll_event_t ev[4];
+    CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
+}
+
+static void *write_later(void *arg) {
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    write_byte(*(int *)arg);
+    return NULL;
+}
+
+static void repoll_in_repoll(void) {
+    repoll_t *inner = make_poller(REPOLL_CLOEXEC);
+    repoll_t *outer = make_poller(REPOLL_CLOEXEC);
+    int sv[2];
+    make_pair(sv);
+    CHECK_OK(repoll_add(inner, sv[0], REPOLL_IN, 0xAA));
+    int inner_fd = repoll_fd(inner);
+    CHECK(inner_fd >= 0);
+    CHECK_OK(repoll_add(outer, inner_fd, REPOLL_IN, 0xBB));
+    expect_none(outer);
+
+    write_byte(sv[1]);
+    /* The outer sees "the inner has events", under its own data... */
+    expect_one(outer, 0xBB, REPOLL_IN);
+    /* ... and the inner then hands over the event itself. */
+    expect_one(inner, 0xAA, REPOLL_IN);
+    /* Level-triggered all the way: unread data keeps both reporting. */
+    expect_one(outer, 0xBB, REPOLL_IN);
+    char c;
+    CHECK_EQ(read(sv[0], &c, 1), 1);
+    expect_none(inner);
+    expect_none(outer);
+
+    /* A blocked outer wait is woken by readiness inside the inner one. */
+    pthread_t writer;
+    CHECK(pthread_create(&writer, NULL, write_later, &sv[1]) == 0);
+    repoll_event_t ev[4];
+    CHECK_EQ(repoll_wait(outer, ev, 4, 10000), 1);
+    CHECK_EQ(ev[0].data, 0xBB);
+    CHECK(pthread_join(writer, NULL) == 0); /* returns: it wrote already */
+    CHECK_EQ(read(sv[0], &c, 1), 1);
+
+    /* Removing the inner from the outer stops the reports. */
+    CHECK_OK(repoll_delete(outer, inner_fd));
+    write_byte(sv[1]);
+    expect_none(outer);
+    expect_one(inner, 0xAA, REPOLL_IN);
+
+    CHECK_OK(repoll_close(outer));
+    CHECK_OK(repoll_close(inner));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void loops(void) {
+    repoll_t *a = make_poller(REPOLL_CLOEXEC);
+    repoll_t *b = make_poller(REPOLL_CLOEXEC);
+    repoll_t *c = make_poller(REPOLL_CLOEXEC);
+
+    /* Itself: refused as the handle's own fd, before any loop check. */
+    CHECK_EQ(repoll_add(a, repoll_fd(a), REPOLL_IN, 1), -EINVAL);
+
+    /* A inside B, then B inside A: a cycle of two. */
+    CHECK_OK(repoll_add(b, repoll_fd(a), REPOLL_IN, 1));
+    CHECK_EQ(repoll_add(a, repoll_fd(b), REPOLL_IN, 2), -ELOOP);
+    CHECK_EQ(repoll_add(a, repoll_fd(b), REPOLL_IN | REPOLL_ET, 2), -ELOOP);
+
+    /* A inside B inside C, then C inside A: a cycle of three. */
+    CHECK_OK(repoll_add(c, repoll_fd(b), REPOLL_IN, 3));
+    CHECK_EQ(repoll_add(a, repoll_fd(c), REPOLL_IN, 4), -ELOOP);
+
+    /* The refused adds left nothing behind... */
+    CHECK_EQ(repoll_delete(a, repoll_fd(b)), -ENOENT);
+    CHECK_EQ(repoll_delete(a, repoll_fd(c)), -ENOENT);
+    /* ... and once the cycle is broken the same add is fine. */
+    CHECK_OK(repoll_delete(b, repoll_fd(a)));
+    CHECK_OK(repoll_add(a, repoll_fd(b), REPOLL_IN, 2));
+    /* Now b is inside a and c: a or c inside b would close a loop. */
+    CHECK_EQ(repoll_add(b, repoll_fd(a), REPOLL_IN, 5), -ELOOP);
+    CHECK_EQ(repoll_add(b, repoll_fd(c), REPOLL_IN, 5), -ELOOP);
+
+    CHECK_OK(repoll_close(a));
+    CHECK_OK(repoll_close(b));
+    CHECK_OK(repoll_close(c));
+
+    /* A chain e0 in e1 in e2 ...: the kernel caps the depth (at 5 levels
+     * today); past the cap the add is -ELOOP, never something else. */
+    repoll_t *e[CHAIN];
+    for (int i = 0; i < CHAIN; i++) e[i] = make_poller(REPOLL_CLOEXEC);
+    int refused_at = -1;
+    for (int i = 0; i + 1 < CHAIN; i++) {
+        int r = repoll_add(e[i + 1], repoll_fd(e[i]), REPOLL_IN, (uint64_t)i);
+        if (r != 0) {
+            CHECK_EQ(r, -ELOOP);
+            refused_at = i;
+            break;
+        }
+    }
+    CHECK(refused_at >= 1); /* one level of nesting is always allowed */
+    for (int i = 0; i < CHAIN; i++) CHECK_OK(repoll_close(e[i]));
+}
+
+static void raw_epoll_both_ways(void) {
+    int sv[2];
+    make_pair(sv);
+
+    /* A raw epoll fd inside repoll. */
+    int raw = epoll_create1(EPOLL_CLOEXEC);
+    CHECK(raw >= 0);
+    struct epoll_event kev = {.events = EPOLLIN, .data.u64 = 0x11};
+    CHECK(epoll_ctl(raw, EPOLL_CTL_ADD, sv[0], &kev) == 0);
+    repoll_t *outer = make_poller(REPOLL_CLOEXEC);
+    CHECK_OK(repoll_add(outer, raw, REPOLL_IN, 0xCC));
+    expect_none(outer);
+    write_byte(sv[1]);
+    expect_one(outer, 0xCC, REPOLL_IN);
+    struct epoll_event got;
+    CHECK_EQ(epoll_wait(raw, &got, 1, 1000), 1);
+    CHECK_EQ(got.data.u64, 0x11);
+
+    /* repoll inside a raw epoll: what repoll_fd is for. */
+    repoll_t *inner = make_poller(REPOLL_CLOEXEC);
+    CHECK_OK(repoll_add(inner, sv[0], REPOLL_IN, 0xDD));
+    int raw2 = epoll_create1(EPOLL_CLOEXEC);
+    CHECK(raw2 >= 0);
+    kev.events = EPOLLIN;
+    kev.data.u64 = 0x22;
+    CHECK(epoll_ctl(raw2, EPOLL_CTL_ADD, repoll_fd(inner), &kev) == 0);
+    CHECK_EQ(epoll_wait(raw2, &got, 1, 1000), 1); /* the byte is still unread */
+    CHECK_EQ(got.data.u64, 0x22);
+    CHECK_EQ(got.events, EPOLLIN);
+    expect_one(inner, 0xDD, REPOLL_IN);
+    char c;
+    CHECK_EQ(read(sv[0], &c, 1), 1);
+    CHECK_EQ(epoll_wait(raw2, &got, 1, 0), 0);
+    expect_none(outer);
+
+    /* Loops through a raw epoll fd are caught too: raw2 holds inner, so
+     * raw2 inside inner is a cycle. */
+    CHECK_EQ(repoll_add(inner, raw2, REPOLL_IN, 1), -ELOOP);
+
+    CHECK_OK(repoll_close(outer));
+    CHECK_OK(repoll_close(inner));
+    close(raw);
+    close(raw2);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+int main(void) {
+    int fds_before = count_open_fds();
+    repoll_in_repoll();
+    loops();
+    raw_epoll_both_ways();
+    CHECK_EQ(count_open_fds(), fds_before);
+    puts("nested: ok");
+    return 0;
+}
