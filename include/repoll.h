@@ -301,10 +301,15 @@ int repoll_wait_ns(repoll_t *ep, repoll_event_t *events, int maxevents, int64_t 
  * was still in flight on it).
  *
  * Thread rules: may run while other threads are inside calls on the same
- * handle: a blocked `repoll_wait` returns -EBADF promptly, other calls in
- * flight finish or fail with -EBADF, and the memory and fds are released when
- * the last of them returns. A call that *starts* after `repoll_close`
- * returned is a use after free, as with close(2) and free(3).
+ * handle: a blocked `repoll_wait` returns -EBADF promptly (or, if fds became
+ * ready at the same moment, those events), other calls in flight finish or
+ * fail with -EBADF, and the memory and fds are released when the last of
+ * them returns. Hence -EBADF from any function means it raced with a
+ * `repoll_close` of the handle. A call that *starts* after `repoll_close`
+ * returned is a use after free, as with close(2) and free(3); so is a call
+ * racing the close so closely that it may enter after the release: close
+ * only once the other threads are inside their calls (e.g. blocked in a
+ * wait) or done with the handle.
  *
  * After fork(2) the child shares the epoll instance and the library's
  * internal fds with the parent (the kernel's rule for inherited fds): the
