@@ -46,3 +46,96 @@ bench: build
 	benches/run
 
 # ---- install (pkg-config, static, shared) ----
+# `make install` = `make install-prep` (cargo build --release, and the
+# static-link query below) + `make install-files`, which never runs cargo: it
+# copies what BUILD_DIR holds. So `make install-prep && sudo make
+# install-files` works where root has no cargo, and the test suite installs
+# target/debug from inside `cargo test` the same way.
+#
+#   make install PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu DESTDIR=/tmp/stage
+#   make uninstall ...the same variables...
+#
+# DESTDIR is a staging root prepended to every path written; it never
+# appears in the installed files (repoll.pc holds the final PREFIX).
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+BUILD_DIR    ?= $(RELEASE)
+INSTALL      ?= install
+READELF      ?= readelf
+
+# The version has one source, Cargo.toml's [package] table; the soname
+# carries the major number only (as build.rs sets it).
+cargo_package_field = $(shell sed -n '/^\[package\]/,/^\[/s/^$(1)[ \t]*=[ \t]*"\(.*\)".*/\1/p' Cargo.toml)
+REPOLL_VERSION     := $(call cargo_package_field,version)
+REPOLL_DESCRIPTION := $(call cargo_package_field,description)
+REPOLL_SOMAJOR     := $(firstword $(subst ., ,$(REPOLL_VERSION)))
+REPOLL_SONAME      := librepoll.so.$(REPOLL_SOMAJOR)
+REPOLL_SOFILE      := librepoll.so.$(REPOLL_VERSION)
+
+# System libraries a static link of librepoll.a needs (repoll.pc's
+# Libs.private), as rustc reports them for this crate. Asked once with cargo
+# (a staticlib-only build of the lib target, which has its own fingerprint,
+# so it does not invalidate `cargo build --release`) and cached; redone when
+# the manifest or the lock file changes. Passing NATIVE_STATIC_LIBS=... skips
+# the query (the test suite does, since it cannot run cargo inside cargo).
+NATIVE_LIBS_CACHE  := target/native-static-libs.txt
+NATIVE_STATIC_LIBS ?= $(shell cat $(NATIVE_LIBS_CACHE) 2>/dev/null)
+
+$(NATIVE_LIBS_CACHE): Cargo.toml $(wildcard Cargo.lock)
+	@mkdir -p $(@D)
+	$(CARGO) rustc --release --lib --crate-type staticlib \
+	    -- --print native-static-libs > $@.log 2>&1 \
+	 && sed -n 's/^note: native-static-libs: *//p' $@.log | tail -n 1 > $@.tmp \
+	 && test -s $@.tmp && mv $@.tmp $@ && rm -f $@.log \
+	 || { cat $@.log >&2; rm -f $@.tmp; echo "no native-static-libs from rustc" >&2; exit 1; }
+
+# Absolute paths in repoll.pc, written relative to ${prefix} where they can be.
+pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+# Escapes a value for the right-hand side of a sed s|||.
+sed_rhs = $(subst |,\|,$(subst &,\&,$(subst \,\\,$(1))))
+
+# Everything install-files creates (uninstall removes exactly these).
+INSTALLED_FILES = \
+	$(DESTDIR)$(LIBDIR)/$(REPOLL_SOFILE) \
+	$(DESTDIR)$(LIBDIR)/$(REPOLL_SONAME) \
+	$(DESTDIR)$(LIBDIR)/librepoll.so \
+	$(DESTDIR)$(LIBDIR)/librepoll.a \
+	$(DESTDIR)$(INCLUDEDIR)/repoll.h \
+	$(DESTDIR)$(PKGCONFIGDIR)/repoll.pc
+
+.PHONY: install install-prep install-files uninstall
+
+install-prep: build $(NATIVE_LIBS_CACHE)
+
+# A sub-make, so that install-files reads the cache written just before.
+install: install-prep
+	@$(MAKE) --no-print-directory install-files BUILD_DIR=$(RELEASE)
+
+install-files:
+	@test -n "$(REPOLL_VERSION)" || { echo "no [package] version in Cargo.toml" >&2; exit 1; }
+	@test -n "$(NATIVE_STATIC_LIBS)" || { echo "$(NATIVE_LIBS_CACHE) is missing: run 'make install-prep', or pass NATIVE_STATIC_LIBS=..." >&2; exit 1; }
+	@for f in $(BUILD_DIR)/librepoll.so $(BUILD_DIR)/librepoll.a; do \
+	   test -f $$f || { echo "$$f is missing: run 'make install-prep' first" >&2; exit 1; }; done
+	@if command -v $(READELF) >/dev/null 2>&1; then \
+	   $(READELF) -d $(BUILD_DIR)/librepoll.so | grep -q 'SONAME.*\[$(REPOLL_SONAME)\]' \
+	   || { echo "$(BUILD_DIR)/librepoll.so lacks the soname $(REPOLL_SONAME)" >&2; exit 1; }; fi
+	$(INSTALL) -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)'
+	$(INSTALL) -m 755 $(BUILD_DIR)/librepoll.so '$(DESTDIR)$(LIBDIR)/$(REPOLL_SOFILE)'
+	ln -sfn $(REPOLL_SOFILE) '$(DESTDIR)$(LIBDIR)/$(REPOLL_SONAME)'
+	ln -sfn $(REPOLL_SONAME) '$(DESTDIR)$(LIBDIR)/librepoll.so'
+	$(INSTALL) -m 644 $(BUILD_DIR)/librepoll.a '$(DESTDIR)$(LIBDIR)/librepoll.a'
+	$(INSTALL) -m 644 include/repoll.h '$(DESTDIR)$(INCLUDEDIR)/repoll.h'
+	sed -e 's|@PREFIX@|$(call sed_rhs,$(PREFIX))|g' \
+	    -e 's|@LIBDIR@|$(call sed_rhs,$(call pc_rel,$(LIBDIR)))|g' \
+	    -e 's|@INCLUDEDIR@|$(call sed_rhs,$(call pc_rel,$(INCLUDEDIR)))|g' \
+	    -e 's|@VERSION@|$(call sed_rhs,$(REPOLL_VERSION))|g' \
+	    -e 's|@DESCRIPTION@|$(call sed_rhs,$(REPOLL_DESCRIPTION))|g' \
+	    -e 's|@LIBS_PRIVATE@|$(call sed_rhs,$(NATIVE_STATIC_LIBS))|g' \
+	    repoll.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/repoll.pc'
+	@chmod 644 '$(DESTDIR)$(PKGCONFIGDIR)/repoll.pc'
+
+uninstall:
+	rm -f $(foreach f,$(INSTALLED_FILES),'$(f)')
