@@ -271,6 +271,10 @@ int repoll_delete(repoll_t *ep, int fd);
  * waits at most that many milliseconds. A `repoll_wake` is reported as one
  * event `{data = 0, events = REPOLL_WAKE}`.
  *
+ * Events are written in this order: the caller's fds (in the kernel's
+ * order), then a wake, then delivered signals, then expired timers in
+ * deadline order.
+ *
  * Returns the number of events written (0 when the timeout passed), or:
  * -EINVAL (NULL handle, NULL `events`, `maxevents` <= 0), -EINTR (a signal
  * handler ran; nothing is lost, call again — unless the handle was created
@@ -404,8 +408,8 @@ int repoll_signal_add(repoll_t *ep, int signo, uint64_t data);
  * signal stays blocked, and an instance already pending stays pending in the
  * process until the caller unblocks it or adds it again.
  *
- * Returns 0, or -ENOENT (not added), -EINVAL (NULL, invalid number), -EBADF
- * (closed). Thread rules: may run concurrently with any call on the handle.
+ * Returns 0, or -ENOENT (not added), -EINVAL (NULL, or a number
+ * `repoll_signal_add` refuses), -EBADF (closed). Thread rules: may run concurrently with any call on the handle.
  */
 int repoll_signal_delete(repoll_t *ep, int signo);
 

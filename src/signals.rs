@@ -60,21 +60,15 @@ impl Signals {
         data: u64,
         register: impl FnOnce(RawFd) -> io::Result<()>,
     ) -> io::Result<()> {
-        if signo == libc::SIGKILL
-            || signo == libc::SIGSTOP
-            || !(1..=MAX_SIGNAL as i32).contains(&signo)
-        {
-            return Err(einval());
-        }
+        check_signo(signo)?;
         let mut st = self.lock();
         let mut mask = st.mask;
-        // SAFETY: `mask` is a valid sigset_t; sigismember/sigaddset check
-        // `signo` themselves (glibc refuses the ones it reserves: EINVAL).
+        // SAFETY: `mask` is a valid sigset_t and `signo` a valid signal.
         if unsafe { libc::sigismember(&mask, signo) } == 1 {
             return Err(io::Error::from_raw_os_error(libc::EEXIST));
         }
         // SAFETY: as above.
-        cvt(unsafe { libc::sigaddset(&mut mask, signo) })?;
+        unsafe { libc::sigaddset(&mut mask, signo) };
         self.data[signo as usize].store(data, Ordering::Relaxed);
         let fresh = st.fd.is_none();
         st.set_mask(mask)?;
@@ -91,13 +85,11 @@ impl Signals {
         Ok(())
     }
 
-    /// Stops reporting `signo`: `ENOENT` if it was not added, `EINVAL` for an
-    /// invalid number. The signal stays blocked (the caller blocked it); an
+    /// Stops reporting `signo`: `ENOENT` if it was not added, `EINVAL` for a
+    /// number `add` would refuse. The signal stays blocked (the caller blocked it); an
     /// instance already pending stays pending in the process.
     pub(crate) fn delete(&self, signo: i32) -> io::Result<()> {
-        if !(1..=MAX_SIGNAL as i32).contains(&signo) {
-            return Err(einval());
-        }
+        check_signo(signo)?;
         let mut st = self.lock();
         let mut mask = st.mask;
         // SAFETY: `mask` is a valid sigset_t.
@@ -145,6 +137,23 @@ impl Signals {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// `EINVAL` unless `signo` is a signal a signalfd can take: a valid number,
+/// not SIGKILL or SIGSTOP, and not one the C library reserves for itself
+/// (glibc's sigaddset refuses 32 and 33, used by its threads).
+fn check_signo(signo: i32) -> io::Result<()> {
+    if signo == libc::SIGKILL || signo == libc::SIGSTOP || !(1..=MAX_SIGNAL as i32).contains(&signo)
+    {
+        return Err(einval());
+    }
+    // SAFETY: sigset_t is plain data and sigemptyset initializes it; a
+    // scratch set only asks sigaddset whether it takes `signo`.
+    let mut scratch: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    unsafe { libc::sigemptyset(&mut scratch) };
+    // SAFETY: as above.
+    cvt(unsafe { libc::sigaddset(&mut scratch, signo) }).map(drop)
 }
 
 impl State {

@@ -152,6 +152,10 @@ pub unsafe extern "C" fn repoll_delete(ep: *mut repoll_t, fd: c_int) -> c_int {
 /// waits at most that many milliseconds. A `repoll_wake` is reported as one
 /// event `{data = 0, events = REPOLL_WAKE}`.
 ///
+/// Events are written in this order: the caller's fds (in the kernel's
+/// order), then a wake, then delivered signals, then expired timers in
+/// deadline order.
+///
 /// Returns the number of events written (0 when the timeout passed), or:
 /// -EINVAL (NULL handle, NULL `events`, `maxevents` <= 0), -EINTR (a signal
 /// handler ran; nothing is lost, call again — unless the handle was created
@@ -359,8 +363,8 @@ pub unsafe extern "C" fn repoll_signal_add(ep: *mut repoll_t, signo: c_int, data
 /// signal stays blocked, and an instance already pending stays pending in the
 /// process until the caller unblocks it or adds it again.
 ///
-/// Returns 0, or -ENOENT (not added), -EINVAL (NULL, invalid number), -EBADF
-/// (closed). Thread rules: may run concurrently with any call on the handle.
+/// Returns 0, or -ENOENT (not added), -EINVAL (NULL, or a number
+/// `repoll_signal_add` refuses), -EBADF (closed). Thread rules: may run concurrently with any call on the handle.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_signal_delete(ep: *mut repoll_t, signo: c_int) -> c_int {
     boundary!({
