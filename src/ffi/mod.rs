@@ -52,7 +52,9 @@ pub type repoll_event_t = Event;
 /// returning -EINTR). The library's internal fds are always close-on-exec.
 ///
 /// Returns 0, or: -EINVAL (`out` is NULL, unknown flag bit), -EMFILE /
-/// -ENFILE (fd limit reached), -ENOMEM. On error `*out` is left untouched.
+/// -ENFILE (fd limit reached), -ENOMEM, -ENOSPC (the per-user
+/// max_user_watches limit: the handle's internal waker takes one watch). On
+/// error `*out` is left untouched.
 ///
 /// Ownership: the caller owns the new handle and must release it with
 /// `repoll_close`, exactly once.
@@ -89,6 +91,9 @@ pub unsafe extern "C" fn repoll_create(out: *mut *mut repoll_t, flags: c_int) ->
 /// that are addresses inside the handle's private memory. A pointer to a live
 /// object of yours can never equal one; an arbitrary integer equals one with
 /// probability about 3 in 2^64.
+///
+/// Arguments the library rejects itself (unknown `op`, bad `events` bits)
+/// give -EINVAL even where the kernel would have reported a bad `fd` first.
 ///
 /// Returns 0, or the kernel's error: -EEXIST (add: already registered),
 /// -ENOENT (modify/delete: not registered), -EBADF (`fd` is not open, or the
