@@ -242,7 +242,7 @@ int repoll_create(repoll_t **out, int flags);
  * -ENOENT (modify/delete: not registered), -EBADF (`fd` is not open, or the
  * handle is closed), -EPERM (`fd` does not support polling, e.g. a regular
  * file; the kernel checks this first, so also for a modify or delete), -EINVAL (NULL handle, unknown `op`, `fd` is this instance's own
- * epoll fd or an internal fd of the library, an unknown bit in `events`,
+ * epoll fd or one of its internal fds, an unknown bit in `events`,
  * REPOLL_EXCLUSIVE with a modify or with bits other than IN, OUT, ERR, HUP,
  * WAKEUP and ET), -ELOOP (nesting epoll instances would make a cycle or be
  * too deep), -ENOMEM, -ENOSPC (the user's max_user_watches limit).
@@ -395,6 +395,10 @@ int repoll_timer_cancel(repoll_t *ep, uint64_t id);
  * the ordinary way (handler or default action, which for SIGINT kills the
  * process) and the handle never sees it. Only signals sent to the process,
  * or to the thread that calls `repoll_wait`, are reported.
+ *
+ * A signal whose disposition is SIG_IGN is discarded by the kernel even
+ * while blocked, so it is never reported (a shell starts background jobs
+ * with SIGINT ignored): install a handler or SIG_DFL first if that matters.
  *
  * A signal that arrives while no wait runs stays pending and is reported by
  * the next wait. Several instances of a standard signal pending at once

@@ -99,7 +99,7 @@ pub unsafe extern "C" fn repoll_create(out: *mut *mut repoll_t, flags: c_int) ->
 /// -ENOENT (modify/delete: not registered), -EBADF (`fd` is not open, or the
 /// handle is closed), -EPERM (`fd` does not support polling, e.g. a regular
 /// file; the kernel checks this first, so also for a modify or delete), -EINVAL (NULL handle, unknown `op`, `fd` is this instance's own
-/// epoll fd or an internal fd of the library, an unknown bit in `events`,
+/// epoll fd or one of its internal fds, an unknown bit in `events`,
 /// REPOLL_EXCLUSIVE with a modify or with bits other than IN, OUT, ERR, HUP,
 /// WAKEUP and ET), -ELOOP (nesting epoll instances would make a cycle or be
 /// too deep), -ENOMEM, -ENOSPC (the user's max_user_watches limit).
@@ -346,6 +346,10 @@ pub unsafe extern "C" fn repoll_timer_cancel(ep: *mut repoll_t, id: u64) -> c_in
 /// the ordinary way (handler or default action, which for SIGINT kills the
 /// process) and the handle never sees it. Only signals sent to the process,
 /// or to the thread that calls `repoll_wait`, are reported.
+///
+/// A signal whose disposition is SIG_IGN is discarded by the kernel even
+/// while blocked, so it is never reported (a shell starts background jobs
+/// with SIGINT ignored): install a handler or SIG_DFL first if that matters.
 ///
 /// A signal that arrives while no wait runs stays pending and is reported by
 /// the next wait. Several instances of a standard signal pending at once
