@@ -64,9 +64,15 @@ pub fn features() -> u32 {
     if cached & PROBED != 0 {
         return cached & !PROBED;
     }
-    let found = probe().unwrap_or(0);
-    FEATURES.store(found | PROBED, Ordering::Relaxed);
-    found
+    match probe() {
+        Ok(found) => {
+            FEATURES.store(found | PROBED, Ordering::Relaxed);
+            found
+        }
+        // No fd to probe with (EMFILE, …): answer "nothing known" for now
+        // and probe again next time rather than caching a wrong answer.
+        Err(_) => 0,
+    }
 }
 
 fn probe() -> std::io::Result<u32> {

@@ -152,10 +152,16 @@ impl Poller {
     /// wait that predates the fork.
     pub fn shutdown(&self) {
         self.internal.closed.store(true, Ordering::SeqCst);
-        if std::process::id() == self.internal.pid {
+        if !self.is_inherited() {
             // Cannot fail in a way that matters: EAGAIN means readable already.
             let _ = self.internal.waker.wake();
         }
+    }
+
+    /// Whether this is a forked child's copy of a poller created in another
+    /// process (which shares its epoll instance and internal fds).
+    pub fn is_inherited(&self) -> bool {
+        std::process::id() != self.internal.pid
     }
 
     /// Adds a timer due `first` ns from now (CLOCK_MONOTONIC), repeating every

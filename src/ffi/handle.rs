@@ -62,6 +62,13 @@ impl Call {
         self.calls().fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0
     }
 
+    /// In a forked child, forgets the calls counted in the parent's memory
+    /// image: their threads do not exist here, so they will never leave, and
+    /// the handle must be released when this call does.
+    pub(crate) fn forget_inherited_calls(&self) {
+        self.calls().store(CLOSED | ONE_CALL, Ordering::Release);
+    }
+
     fn calls(&self) -> &AtomicUsize {
         // SAFETY: this call is counted in, so the handle is live.
         unsafe { &self.handle.as_ref().calls }

@@ -239,6 +239,9 @@ pub unsafe extern "C" fn repoll_close(ep: *mut repoll_t) -> c_int {
             return -libc::EBADF;
         }
         call.shutdown();
+        if call.is_inherited() {
+            call.forget_inherited_calls();
+        }
         0 // dropping `call` releases the handle unless a call is in flight
     })
 }
