@@ -366,7 +366,8 @@ int repoll_wake(repoll_t *ep);
  *
  * Returns 0 and stores the timer's id in `*id_out`, or: -EINVAL (NULL `ep`
  * or `id_out`, negative `first_ns` or `interval_ns`), -EBADF (closed),
- * -EMFILE / -ENOMEM (the first timer of a handle creates one timerfd).
+ * -EMFILE / -ENOMEM / -ENOSPC (the first timer of a handle creates one
+ * timerfd and registers it: the fd limit, memory, max_user_watches).
  * Ids are never 0 and never reused while the handle lives.
  *
  * Thread rules: may run concurrently with any call; a timer added from
@@ -406,7 +407,8 @@ int repoll_timer_cancel(repoll_t *ep, uint64_t id);
  *
  * Returns 0, or -EINVAL (NULL, `signo` not a valid signal number, SIGKILL,
  * SIGSTOP, or one reserved by the C library), -EEXIST (already added to this
- * handle), -EBADF (closed), -EMFILE / -ENOMEM.
+ * handle), -EBADF (closed), -EMFILE / -ENOMEM / -ENOSPC (the first signal
+ * of a handle creates one signalfd and registers it).
  *
  * Thread rules: may run concurrently with any call on the handle.
  */
