@@ -7,12 +7,29 @@
 mod support;
 
 use std::process::Command;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use support::*;
 
 /// Each C test gets this long; a hang becomes a failure, not a stuck run.
 const LIMIT: Duration = Duration::from_secs(120);
+
+/// C tests that briefly change system-wide state, and so run alone:
+/// `exhaustion` lowers fs.epoll.max_user_watches for a few milliseconds (as
+/// root, with REPOLL_TEST_SYSCTL=1), which would make any other program's
+/// epoll_ctl fail with ENOSPC meanwhile. Every other C program run here
+/// holds `SYSTEM_WIDE` shared.
+const RUN_ALONE: &[&str] = &["exhaustion"];
+static SYSTEM_WIDE: RwLock<()> = RwLock::new(());
+
+fn shared_system() -> RwLockReadGuard<'static, ()> {
+    SYSTEM_WIDE.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn exclusive_system() -> RwLockWriteGuard<'static, ()> {
+    SYSTEM_WIDE.write().unwrap_or_else(PoisonError::into_inner)
+}
 
 fn extra_cflags() -> Vec<String> {
     std::env::var("REPOLL_C_CFLAGS")
@@ -44,6 +61,9 @@ fn run_c_test(name: &str) {
     if dlopen {
         cmd.env("REPOLL_LIBRARY", lib_dir().join("librepoll.so.0"));
     }
+    let alone = RUN_ALONE.contains(&name);
+    let _shared = (!alone).then(shared_system);
+    let _alone = alone.then(exclusive_system);
     let out = run_with_limit(cmd, LIMIT);
     assert_success(name, &out);
 }
@@ -126,6 +146,7 @@ fn examples_compile_and_pass_their_self_test() {
         let bin = build(&src, &format!("example_{name}"), &[]);
         let mut cmd = Command::new(&bin);
         cmd.arg("--self-test").current_dir(root());
+        let _shared = shared_system();
         let out = run_with_limit(cmd, LIMIT);
         assert_success(&format!("examples_c/{name}.c --self-test"), &out);
     }

@@ -47,9 +47,14 @@ pub fn lib_dir() -> PathBuf {
     .clone()
 }
 
-/// Where compiled test programs go.
+/// Where compiled test programs go: `c-bin`, or `c-bin-<tag>` with
+/// `REPOLL_C_BIN_TAG=<tag>` (so that sanitizer builds never overwrite, or
+/// race with, the plain ones).
 pub fn bin_dir() -> PathBuf {
-    let dir = profile_dir().join("c-bin");
+    let dir = match std::env::var("REPOLL_C_BIN_TAG") {
+        Ok(tag) if !tag.is_empty() => profile_dir().join(format!("c-bin-{tag}")),
+        _ => profile_dir().join("c-bin"),
+    };
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
