@@ -402,7 +402,8 @@ pub extern "C" fn repoll_strerror(code: c_int) -> *const c_char {
 /// mismatch.
 #[no_mangle]
 pub extern "C" fn repoll_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    boundary!(VERSION.as_ptr().cast(), VERSION.as_ptr().cast())
 }
 
 /// What the running kernel supports, as REPOLL_FEATURE_* bits, probed once
@@ -412,4 +413,34 @@ pub extern "C" fn repoll_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn repoll_features() -> u32 {
     boundary!(0, features::features())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every exported function either runs its body inside `boundary!` or
+    /// forwards to one that does, so no panic can unwind into C.
+    #[test]
+    fn every_exported_function_runs_inside_the_panic_boundary() {
+        let src = include_str!("mod.rs");
+        let src = &src[..src.rfind("#[cfg(test)]").unwrap()];
+        let mut checked = 0;
+        for chunk in src.split("#[no_mangle]").skip(1) {
+            let body_start = chunk.find('{').expect("a function body");
+            let name = chunk[..body_start]
+                .split("fn ")
+                .nth(1)
+                .and_then(|rest| rest.split('(').next())
+                .expect("a function name");
+            let first = chunk[body_start + 1..]
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with("const "))
+                .unwrap_or_default();
+            let guarded =
+                first.starts_with("boundary!(") || first.starts_with("unsafe { repoll_ctl(");
+            assert!(guarded, "{name} does not start with boundary!(…): {first}");
+            checked += 1;
+        }
+        assert_eq!(checked, 17, "every exported function was checked");
+    }
 }
