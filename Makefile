@@ -23,9 +23,12 @@ build:
 header:
 	REPOLL_WRITE_HEADER=1 $(CARGO) build
 
-# cargo test builds the library into target/debug/deps (without copying it
-# up), so the Python tests are pointed at that fresh copy.
+# cargo test builds the library into target/debug/deps without copying it up
+# to target/debug, where users (and the Python binding's build-tree lookup)
+# expect it: cargo build does that. The Python tests are pointed at the copy
+# cargo test used.
 test:
+	$(CARGO) build
 	$(CARGO) test
 	REPOLL_LIBRARY=$(CURDIR)/target/debug/deps/librepoll.so \
 	    python3 -m unittest discover -s bindings/python
