@@ -1,7 +1,6 @@
 //! The epoll instance itself: one owned fd, `ctl`, and one wait system call.
 
 use std::io;
-use std::ops::Range;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::event::{self, Event};
@@ -64,43 +63,35 @@ impl Epoll {
     }
 
     /// One wait system call. Writes up to `events.len()` events and returns
-    /// how many, plus whether any carries a `data` inside `internal`.
-    /// Nanosecond timeouts use `epoll_pwait2`, or `epoll_wait` with the
-    /// timeout rounded up where the kernel lacks it.
-    pub(crate) fn wait(
-        &self,
-        events: &mut [Event],
-        timeout: Timeout,
-        internal: Range<u64>,
-    ) -> io::Result<(usize, bool)> {
-        if events.is_empty() {
+    /// how many. Nanosecond timeouts use `epoll_pwait2`, or `epoll_wait` with
+    /// the timeout rounded up where the kernel lacks it. An empty `events` is
+    /// `EINVAL`.
+    #[inline]
+    pub fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+        let n = self.wait_kernel(events, timeout)?;
+        event::widen(events, n, 0..0);
+        Ok(n)
+    }
+
+    /// As [`Epoll::wait`], but leaves the `n` records in the kernel's layout
+    /// for the caller to [`event::widen`].
+    #[inline]
+    pub(crate) fn wait_kernel(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+        let (buf, max) = event::as_kernel_buffer(events);
+        if max == 0 {
             return Err(einval());
         }
-        let (buf, max) = event::as_kernel_buffer(events);
-        let n = match timeout {
-            Timeout::Nanos(ns) if features::pwait2_worth_trying() => {
+        if let Timeout::Nanos(ns) = timeout {
+            if features::pwait2_worth_trying() {
                 let ts = sys::timespec(std::time::Duration::from_nanos(ns));
                 // SAFETY: `buf` has room for `max` kernel records.
                 let res = unsafe { sys::epoll_pwait2(self.fd.as_raw_fd(), buf, max, Some(&ts)) };
                 if features::pwait2_answered(&res) {
-                    res?
-                } else {
-                    self.epoll_wait(buf, max, timeout)?
+                    return res;
                 }
             }
-            _ => self.epoll_wait(buf, max, timeout)?,
-        };
-        let seen_internal = event::widen(events, n, internal);
-        Ok((n, seen_internal))
-    }
-
-    fn epoll_wait(
-        &self,
-        buf: *mut libc::epoll_event,
-        max: libc::c_int,
-        timeout: Timeout,
-    ) -> io::Result<usize> {
-        // SAFETY: callers pass a buffer with room for `max` kernel records.
+        }
+        // SAFETY: `buf` has room for `max` kernel records.
         let res = unsafe { libc::epoll_wait(self.fd.as_raw_fd(), buf, max, timeout.as_epoll_ms()) };
         cvt(res).map(|n| n as usize)
     }

@@ -47,9 +47,11 @@ pub(crate) fn pwait2_worth_trying() -> bool {
 pub(crate) fn pwait2_answered(res: &std::io::Result<usize>) -> bool {
     let missing =
         matches!(res, Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)));
-    let state = if missing { NO } else { YES };
-    // Never upgrade a NO (set by the environment) to YES.
-    let _ = PWAIT2_STATE.compare_exchange(UNKNOWN, state, Ordering::Relaxed, Ordering::Relaxed);
+    if PWAIT2_STATE.load(Ordering::Relaxed) == UNKNOWN {
+        let state = if missing { NO } else { YES };
+        // Never upgrade a NO (set by the environment) to YES.
+        let _ = PWAIT2_STATE.compare_exchange(UNKNOWN, state, Ordering::Relaxed, Ordering::Relaxed);
+    }
     !missing
 }
 

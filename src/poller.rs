@@ -13,7 +13,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::epoll::{Epoll, Op};
-use crate::event::Event;
+use crate::event::{self, Event};
 use crate::features;
 use crate::interest;
 use crate::signals::Signals;
@@ -43,9 +43,10 @@ struct Internal {
     pid: u32,
     timers: Timers,
     signals: Signals,
-    /// Set once a timer or signal is added. Until then a wait is exactly one
-    /// system call; after, it may loop when a source fired for nothing.
-    sources_used: AtomicBool,
+    /// Set at creation for REPOLL_RETRY_EINTR, and once a timer or signal is
+    /// added. Until then a wait is exactly one system call; after, it loops
+    /// on EINTR or when a source fired for nothing.
+    needs_loop: AtomicBool,
 }
 
 /// An epoll instance with a waker. Every method takes `&self` and may run
@@ -68,7 +69,7 @@ impl Poller {
             pid: std::process::id(),
             timers: Timers::new(),
             signals: Signals::new(),
-            sources_used: AtomicBool::new(false),
+            needs_loop: AtomicBool::new(opts.retry_eintr),
         })?;
         let poller = Poller {
             epoll,
@@ -101,12 +102,12 @@ impl Poller {
     /// a wake as one event `{data: 0, events: WAKE}`, delivered signals as
     /// `{data, SIGNAL}` and expired timers as `{data, TIMER}`. After
     /// [`Poller::shutdown`], fails with `EBADF`. An empty `events` is `EINVAL`.
+    #[inline]
     pub fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
-        let sources_used = self.internal.sources_used.load(Ordering::Relaxed);
-        if !self.retry_eintr && !sources_used && !timeout.exceeds_one_ms_wait() {
+        if !self.internal.needs_loop.load(Ordering::Relaxed) && !timeout.exceeds_one_ms_wait() {
             // The common case: exactly one system call.
-            let (n, internal) = self.epoll.wait(events, timeout, self.tokens())?;
-            if !internal {
+            let n = self.epoll.wait_kernel(events, timeout)?;
+            if !event::widen(events, n, self.tokens()) {
                 return Ok(n);
             }
             let kept = self.deliver(events, n)?;
@@ -116,19 +117,27 @@ impl Poller {
             // A source first used during this wait fired for nothing (a timer
             // cancelled meanwhile): wait again, late rather than early.
         }
+        self.wait_until_deadline(events, timeout)
+    }
+
+    /// The wait for handles that retry EINTR, use timers or signals, or were
+    /// given a timeout longer than one `epoll_wait` takes: system calls in a
+    /// loop until an event or the deadline.
+    #[inline(never)]
+    fn wait_until_deadline(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
         let deadline = Deadline::after(monotonic_ns(), timeout);
         let mut slice = timeout;
         loop {
-            match self.epoll.wait(events, slice, self.tokens()) {
-                Ok((0, _)) if !slice.exceeds_one_ms_wait() => return Ok(0),
-                Ok((n, false)) if n > 0 => return Ok(n),
-                Ok((n, true)) => {
+            match self.epoll.wait_kernel(events, slice) {
+                Ok(0) if !slice.exceeds_one_ms_wait() => return Ok(0),
+                Ok(n) if event::widen(events, n, self.tokens()) => {
                     let kept = self.deliver(events, n)?;
                     if kept > 0 {
                         return Ok(kept);
                     }
                 }
-                Ok(_) => {} // a clamped slice of a longer timeout ran out
+                Ok(0) => {} // a clamped slice of a longer timeout ran out
+                Ok(n) => return Ok(n),
                 Err(e) if self.retry_eintr && e.raw_os_error() == Some(libc::EINTR) => {}
                 Err(e) => return Err(e),
             }
@@ -168,7 +177,7 @@ impl Poller {
     /// `interval` ns (0: once), reported as `{data, TIMER}`. Returns its id,
     /// never reused while the poller lives.
     pub fn timer_add(&self, first: u64, interval: u64, data: u64) -> io::Result<u64> {
-        self.internal.sources_used.store(true, Ordering::Relaxed);
+        self.internal.needs_loop.store(true, Ordering::Relaxed);
         let token = &self.internal.timers as *const Timers as u64;
         self.internal.timers.add(first, interval, data, |fd| {
             self.epoll.ctl(Op::Add, fd, interest::IN, token)
@@ -184,7 +193,7 @@ impl Poller {
     /// the signal blocked in every thread. `EINVAL` for an invalid number,
     /// SIGKILL or SIGSTOP; `EEXIST` if already added.
     pub fn signal_add(&self, signo: i32, data: u64) -> io::Result<()> {
-        self.internal.sources_used.store(true, Ordering::Relaxed);
+        self.internal.needs_loop.store(true, Ordering::Relaxed);
         let token = &self.internal.signals as *const Signals as u64;
         self.internal.signals.add(signo, data, |fd| {
             self.epoll.ctl(Op::Add, fd, interest::IN, token)
