@@ -356,6 +356,9 @@ int repoll_wake(repoll_t *ep);
  * `first_ns` nanoseconds from now on CLOCK_MONOTONIC, then every
  * `interval_ns` nanoseconds (0: once). Each expiry is reported by
  * `repoll_wait` as one event `{data, REPOLL_TIMER}`, never before it is due.
+ * Timers due within 50 µs of each other share one wake-up, so one may be
+ * reported up to 50 µs late (the kernel's default timer slack for a
+ * sleeping thread).
  *
  * `first_ns = 0` is due at once (the next wait reports it), also with
  * `interval_ns = 0`. A repeating timer is re-armed from its schedule, not
