@@ -41,7 +41,6 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-#define MS 1000000LL
 #define HEADROOM (32L << 20) /* address space the child may still grow by */
 #define MAX_TIMERS 100000000L
 

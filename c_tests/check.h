@@ -49,6 +49,22 @@ static inline int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+#define MS 1000000LL /* ns */
+
+/* Sleeps the whole duration, resuming after signal handlers. */
+static inline void sleep_ns(int64_t ns) {
+    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+/* Reads a non-blocking fd until it has nothing left. */
+static inline void drain(int fd) {
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+}
+
 static inline repoll_t *make_poller(int flags) {
     repoll_t *ep = NULL;
     CHECK_OK(repoll_create(&ep, flags));

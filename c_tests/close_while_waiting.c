@@ -8,14 +8,7 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
 #define MAX_WAITERS 3
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 enum kind { WAIT_MS_INF, WAIT_MS_LONG, WAIT_NS_INF, WAIT_NS_HUGE, KINDS };
 

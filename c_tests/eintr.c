@@ -8,7 +8,6 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is usable in a signal handler");
 
@@ -30,18 +29,6 @@ static void on_usr1(int signo) {
         }
     }
     errno = saved;
-}
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
-static void drain(int fd) {
-    char buf[64];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
 }
 
 enum kind { WAIT_MS, WAIT_NS };

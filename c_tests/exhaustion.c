@@ -32,7 +32,6 @@
 
 #include "check.h"
 
-#define MS 1000000LL
 #define NOFILE_LIMIT 64
 #define MAX_HANDLES 64
 

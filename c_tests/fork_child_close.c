@@ -18,16 +18,9 @@
 
 #include "check.h"
 
-#define MS 1000000LL
 #define DATA_FD 0xF0F0F0F0F0F0F0F0ULL
 #define DATA_T1 0x7111ULL
 #define DATA_T2 0x7222ULL
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 /* Entries of /proc/self/fd, not counting the directory's own fd. */
 static int proc_fd_count(void) {

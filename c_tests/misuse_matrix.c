@@ -17,7 +17,6 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
 #define DATA 0xd47a0000c0ffeeULL
 /* Returned by a helper when the call's code was right but a side condition
  * (an output written on error, an early return, a wrong event) was not. */
@@ -37,12 +36,6 @@ static int epfd;            /* repoll_fd(ep) */
 static int waker_fd = -1, timer_fd = -1, signal_fd = -1; /* ep's internal fds */
 
 static repoll_t *fresh(void) { return make_poller(REPOLL_CLOEXEC); }
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 /* The open fds as a bitmap (fds below 1024), read from /proc/self/fd. */
 #define SCAN 1024

@@ -6,19 +6,6 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
-static void drain(int fd) {
-    char buf[64];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
-}
 
 struct delayed_write {
     pthread_t thread;

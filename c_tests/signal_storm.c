@@ -16,7 +16,6 @@
 
 #include "check.h"
 
-#define MS 1000000LL
 #define N_FDS 64
 #define N_TIMERS 16
 #define FD_BASE 0xF00D000000000000ULL

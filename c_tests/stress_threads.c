@@ -29,7 +29,6 @@
 #define THREADS 4
 #define K 16              /* eventfds per thread */
 #define FULL_OPS 1000000L /* calls in total at scale 1 */
-#define MS 1000000LL
 
 #define FD_TAG 0xA0ULL
 #define TIMER_TAG 0xB0ULL

@@ -7,21 +7,8 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 /* Reads everything pending on a non-blocking fd, so it is no longer ready. */
-static void drain(int fd) {
-    char buf[64];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
-}
-
 /* A thread that writes one byte to `fd` after `delay_ms`. */
 struct delayed_write {
     pthread_t thread;

@@ -5,14 +5,7 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
 #define SENTINEL 0x5E5E5E5E5E5E5E5Eull
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 /* Waits until `ms` have passed, returning how many events came meanwhile. */
 static int events_during(repoll_t *ep, int64_t ms) {

@@ -6,13 +6,6 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 /* Hang guard for the waits with timeout -1: fail with a message. */
 static const char *volatile phase = "start";

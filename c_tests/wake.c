@@ -9,13 +9,6 @@
 
 #include "check.h"
 
-#define MS 1000000LL /* ns */
-
-static void sleep_ns(int64_t ns) {
-    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 /* Hang guard: a missed wake-up fails with a message instead of a hang. */
 static const char *volatile phase = "start";
