@@ -125,16 +125,19 @@ impl TimerQueue {
             data: s.data,
             deadline: top.deadline,
         };
-        if s.interval == 0 {
-            self.remove_at(0);
-            self.release(top.slot);
-        } else {
-            let periods = (now - top.deadline) / s.interval + 1;
-            let next = top
-                .deadline
-                .saturating_add(periods.saturating_mul(s.interval));
-            self.heap[0].deadline = next;
-            self.sift_down(0);
+        match (now - top.deadline).checked_div(s.interval) {
+            None => {
+                // A one-shot timer (interval 0) is done.
+                self.remove_at(0);
+                self.release(top.slot);
+            }
+            Some(missed) => {
+                let next = top
+                    .deadline
+                    .saturating_add((missed + 1).saturating_mul(s.interval));
+                self.heap[0].deadline = next;
+                self.sift_down(0);
+            }
         }
         Some(fired)
     }

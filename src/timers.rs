@@ -163,5 +163,4 @@ impl State {
         self.armed = deadline;
         Ok(())
     }
-
 }

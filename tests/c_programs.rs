@@ -43,11 +43,8 @@ fn run_c_test(name: &str) {
     let src = root().join("c_tests").join(format!("{name}.c"));
     // dlopen_* tests load the library themselves, from REPOLL_LIBRARY.
     let dlopen = name.starts_with("dlopen");
-    let bin = if dlopen {
-        build_without_linking(&src, name, &flags)
-    } else {
-        build(&src, name, &flags)
-    };
+    let link = if dlopen { Link::Dlopen } else { Link::Shared };
+    let bin = build(&src, name, &flags, link);
     let mut cmd = match std::env::var("REPOLL_C_WRAPPER") {
         Ok(w) if !w.trim().is_empty() => {
             let mut parts = w.split_whitespace();
@@ -143,7 +140,7 @@ fn examples_compile_and_pass_their_self_test() {
     assert!(!examples.is_empty());
     for name in examples {
         let src = root().join("examples_c").join(format!("{name}.c"));
-        let bin = build(&src, &format!("example_{name}"), &[]);
+        let bin = build(&src, &format!("example_{name}"), &[], Link::Shared);
         let mut cmd = Command::new(&bin);
         cmd.arg("--self-test").current_dir(root());
         let _shared = shared_system();

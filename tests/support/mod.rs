@@ -74,37 +74,18 @@ pub fn compiler() -> Command {
     cmd
 }
 
-/// Compiles `source` into `bin_dir()/<name>` against the shared library,
-/// adding `extra` flags (sanitizers, …). Panics with the compiler's output.
-pub fn build(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let out = bin_dir().join(name);
-    let lib = lib_dir();
-    let mut cmd = compiler();
-    cmd.args(extra)
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg("-I")
-        .arg(root().join("c_tests"))
-        .arg(source)
-        .arg("-o")
-        .arg(&out)
-        .arg("-L")
-        .arg(&lib)
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-lrepoll");
-    let res = cmd.output().expect("run the C compiler");
-    assert!(
-        res.status.success(),
-        "compiling {} failed:\n{}",
-        source.display(),
-        String::from_utf8_lossy(&res.stderr)
-    );
-    out
+/// How a C program gets the library.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Linked against the shared library, loaded by its soname (rpath).
+    Shared,
+    /// Not linked: the program `dlopen`s it (built with `-ldl`).
+    Dlopen,
 }
 
-/// Compiles `source` into `bin_dir()/<name>` without linking the library
-/// (for programs that `dlopen` it), with `-ldl`.
-pub fn build_without_linking(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
+/// Compiles `source` into `bin_dir()/<name>`, adding `extra` flags
+/// (sanitizers, …). Panics with the compiler's output.
+pub fn build(source: &Path, name: &str, extra: &[&str], link: Link) -> PathBuf {
     let out = bin_dir().join(name);
     let mut cmd = compiler();
     cmd.args(extra)
@@ -114,8 +95,19 @@ pub fn build_without_linking(source: &Path, name: &str, extra: &[&str]) -> PathB
         .arg(root().join("c_tests"))
         .arg(source)
         .arg("-o")
-        .arg(&out)
-        .arg("-ldl");
+        .arg(&out);
+    match link {
+        Link::Shared => {
+            let lib = lib_dir();
+            cmd.arg("-L")
+                .arg(&lib)
+                .arg(format!("-Wl,-rpath,{}", lib.display()))
+                .arg("-lrepoll");
+        }
+        Link::Dlopen => {
+            cmd.arg("-ldl");
+        }
+    }
     let res = cmd.output().expect("run the C compiler");
     assert!(
         res.status.success(),
