@@ -62,10 +62,11 @@ clean:
 # REPOLL_STRESS_SCALE (a fraction of its 1 000 000 calls), and
 # alloc_failure.c skips there and under ASan (RLIMIT_AS cannot work).
 SANITIZE_CFLAGS       ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-VALGRIND_SUPP         := $(CURDIR)/scripts/valgrind.supp
+# No suppressions are needed: every C test runs clean under memcheck 3.19.
+# (valgrind 3.19 does not know epoll_pwait2 and warns "unhandled syscall
+# 441"; the call fails with ENOSYS and the library falls back to epoll_wait.)
 VALGRIND              ?= valgrind --error-exitcode=99 --leak-check=full \
-                         --errors-for-leak-kinds=definite,indirect --track-fds=no -q \
-                         --suppressions=$(VALGRIND_SUPP)
+                         --errors-for-leak-kinds=definite,indirect --track-fds=no -q
 VALGRIND_STRESS_SCALE ?= 0.2
 SLOW_STRESS_SCALE     ?= 4
 
