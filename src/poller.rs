@@ -79,9 +79,12 @@ impl Poller {
         // Level-triggered: after shutdown the waker stays readable, so every
         // wait from then on returns at once.
         let waker_fd = poller.internal.waker.fd();
-        poller
-            .epoll
-            .ctl(Op::Add, waker_fd, interest::IN, poller.waker_token())?;
+        poller.epoll.ctl(
+            Op::Add,
+            waker_fd,
+            interest::IN,
+            token(&poller.internal.waker),
+        )?;
         Ok(poller)
     }
 
@@ -178,7 +181,7 @@ impl Poller {
     /// never reused while the poller lives.
     pub fn timer_add(&self, first: u64, interval: u64, data: u64) -> io::Result<u64> {
         self.internal.needs_loop.store(true, Ordering::Relaxed);
-        let token = &self.internal.timers as *const Timers as u64;
+        let token = token(&self.internal.timers);
         self.internal.timers.add(first, interval, data, |fd| {
             self.epoll.ctl(Op::Add, fd, interest::IN, token)
         })
@@ -194,7 +197,7 @@ impl Poller {
     /// SIGKILL or SIGSTOP; `EEXIST` if already added.
     pub fn signal_add(&self, signo: i32, data: u64) -> io::Result<()> {
         self.internal.needs_loop.store(true, Ordering::Relaxed);
-        let token = &self.internal.signals as *const Signals as u64;
+        let token = token(&self.internal.signals);
         self.internal.signals.add(signo, data, |fd| {
             self.epoll.ctl(Op::Add, fd, interest::IN, token)
         })
@@ -211,9 +214,7 @@ impl Poller {
     /// least one event.
     fn deliver(&self, events: &mut [Event], n: usize) -> io::Result<usize> {
         let own = &*self.internal;
-        let waker = &own.waker as *const Waker as u64;
-        let timers = &own.timers as *const Timers as u64;
-        let signals = &own.signals as *const Signals as u64;
+        let (waker, timers, signals) = (token(&own.waker), token(&own.timers), token(&own.signals));
         let (mut woken, mut timed, mut signalled) = (false, false, false);
         let mut kept = 0;
         for i in 0..n {
@@ -252,14 +253,15 @@ impl Poller {
 
     /// The `data` range no registration of the caller's can hold.
     fn tokens(&self) -> Range<u64> {
-        let start = &*self.internal as *const Internal as u64;
+        let start = token(&*self.internal);
         start..start + std::mem::size_of::<Internal>() as u64
     }
+}
 
-    fn waker_token(&self) -> u64 {
-        // Also the token `deliver` compares against.
-        &self.internal.waker as *const Waker as u64
-    }
+/// The `data` that stands for one of the library's sources: its address
+/// inside the poller's `Internal` block.
+fn token<T>(source: &T) -> u64 {
+    source as *const T as u64
 }
 
 /// The front of an event array that `deliver` has filled so far.
