@@ -5,8 +5,11 @@
 #ifndef REPOLL_CHECK_H
 #define REPOLL_CHECK_H
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +68,46 @@ static inline void drain(int fd) {
     }
 }
 
+/* Entries of /proc/self/fd, not counting the directory's own fd. */
+static inline int proc_fd_count(void) {
+    DIR *d = opendir("/proc/self/fd");
+    CHECK(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d)) n++;
+    closedir(d);
+    return n;
+}
+
+static inline void set_nonblocking(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    CHECK(fl != -1);
+    CHECK(fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+}
+
+/* A connected TCP pair over 127.0.0.1, both ends non-blocking. */
+static inline void tcp_pair(int *client, int *server) {
+    int lst = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(lst >= 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(lst, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(lst, 1) == 0);
+    socklen_t len = sizeof addr;
+    CHECK(getsockname(lst, (struct sockaddr *)&addr, &len) == 0);
+    *client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(*client >= 0);
+    CHECK(connect(*client, (struct sockaddr *)&addr, sizeof addr) == 0);
+    *server = accept(lst, NULL, NULL);
+    CHECK(*server >= 0);
+    close(lst);
+    set_nonblocking(*client);
+    set_nonblocking(*server);
+}
+
 static inline repoll_t *make_poller(int flags) {
     repoll_t *ep = NULL;
     CHECK_OK(repoll_create(&ep, flags));
@@ -88,6 +131,20 @@ static inline int count_open_fds(void) {
     for (int fd = 0; fd < 4096; fd++)
         if (fcntl(fd, F_GETFD) != -1) n++;
     return n;
+}
+
+/* Waits until `ms` have passed (never less), returning how many events came
+ * meanwhile. */
+static inline int events_during(repoll_t *ep, int64_t ms) {
+    repoll_event_t ev[16];
+    int total = 0;
+    int64_t end = now_ns() + ms * MS;
+    for (int64_t left; (left = end - now_ns()) > 0;) {
+        int n = repoll_wait_ns(ep, ev, 16, left);
+        CHECK(n >= 0);
+        total += n;
+    }
+    return total;
 }
 
 #endif

@@ -5,7 +5,6 @@
 
 #include "check.h"
 
-
 enum kind { WAIT_MS, WAIT_NS };
 
 struct waiter {

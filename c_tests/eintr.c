@@ -8,7 +8,6 @@
 
 #include "check.h"
 
-
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is usable in a signal handler");
 
 static volatile sig_atomic_t got_signal;

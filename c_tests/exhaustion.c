@@ -35,18 +35,6 @@
 #define NOFILE_LIMIT 64
 #define MAX_HANDLES 64
 
-/* Entries of /proc/self/fd, not counting the directory's own fd. */
-static int proc_fd_count(void) {
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d)) n++;
-    closedir(d);
-    return n;
-}
-
 /* The fd count without opening one (proc_fd_count needs a free fd). */
 static int fd_count_no_alloc(void) { return count_open_fds(); }
 

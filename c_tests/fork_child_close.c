@@ -22,18 +22,6 @@
 #define DATA_T1 0x7111ULL
 #define DATA_T2 0x7222ULL
 
-/* Entries of /proc/self/fd, not counting the directory's own fd. */
-static int proc_fd_count(void) {
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d)) n++;
-    closedir(d);
-    return n;
-}
-
 /* Set when a child reported a failure: the parent's checks still run, and
  * the program fails at the end. */
 static int child_failed;

@@ -23,35 +23,6 @@ static void expect_none(repoll_t *ep) {
     CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
 }
 
-static void set_nonblocking(int fd) {
-    int fl = fcntl(fd, F_GETFL);
-    CHECK(fl != -1);
-    CHECK(fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
-}
-
-/* A connected TCP pair over 127.0.0.1, both ends non-blocking. */
-static void tcp_pair(int *client, int *server) {
-    int lst = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(lst >= 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    CHECK(bind(lst, (struct sockaddr *)&addr, sizeof addr) == 0);
-    CHECK(listen(lst, 1) == 0);
-    socklen_t len = sizeof addr;
-    CHECK(getsockname(lst, (struct sockaddr *)&addr, &len) == 0);
-    *client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(*client >= 0);
-    CHECK(connect(*client, (struct sockaddr *)&addr, sizeof addr) == 0);
-    *server = accept4(lst, NULL, NULL, SOCK_CLOEXEC);
-    CHECK(*server >= 0);
-    close(lst);
-    set_nonblocking(*client);
-    set_nonblocking(*server);
-}
-
 static void unix_stream(void) {
     repoll_t *ep = make_poller(REPOLL_CLOEXEC);
     int a[2], b[2], c[2];

@@ -5,29 +5,6 @@
 
 #include "check.h"
 
-/* A connected TCP pair over 127.0.0.1, both ends non-blocking. */
-static void tcp_pair(int *client, int *server) {
-    int lst = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(lst >= 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    CHECK(bind(lst, (struct sockaddr *)&addr, sizeof addr) == 0);
-    CHECK(listen(lst, 1) == 0);
-    socklen_t len = sizeof addr;
-    CHECK(getsockname(lst, (struct sockaddr *)&addr, &len) == 0);
-    CHECK(addr.sin_port != 0);
-    *client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(*client >= 0);
-    CHECK(connect(*client, (struct sockaddr *)&addr, sizeof addr) == 0);
-    *server = accept(lst, NULL, NULL);
-    CHECK(*server >= 0);
-    close(lst);
-    CHECK(fcntl(*server, F_SETFL, fcntl(*server, F_GETFL) | O_NONBLOCK) == 0);
-}
-
 /* Loopback delivery is not synchronous with send(): allow a few seconds. */
 #define ARRIVE_MS 5000
 

@@ -6,7 +6,6 @@
 
 #include "check.h"
 
-
 struct delayed_write {
     pthread_t thread;
     int fd;

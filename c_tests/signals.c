@@ -7,7 +7,6 @@
 
 #include "check.h"
 
-
 /* Hang guard for the waits with timeout -1: fail with a message. */
 static const char *volatile phase = "start";
 static void on_alarm(int sig) {

@@ -231,18 +231,6 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-/* Entries of /proc/self/fd, not counting the directory's own fd. */
-static int proc_fd_count(void) {
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d)) n++;
-    closedir(d);
-    return n;
-}
-
 int main(void) {
     double scale = 1.0;
     const char *env = getenv("REPOLL_STRESS_SCALE");

@@ -7,7 +7,6 @@
 
 #include "check.h"
 
-
 /* Reads everything pending on a non-blocking fd, so it is no longer ready. */
 /* A thread that writes one byte to `fd` after `delay_ms`. */
 struct delayed_write {

@@ -7,19 +7,6 @@
 
 #define SENTINEL 0x5E5E5E5E5E5E5E5Eull
 
-/* Waits until `ms` have passed, returning how many events came meanwhile. */
-static int events_during(repoll_t *ep, int64_t ms) {
-    repoll_event_t ev[16];
-    int total = 0;
-    int64_t end = now_ns() + ms * MS;
-    for (int64_t left; (left = end - now_ns()) > 0;) {
-        int n = repoll_wait_ns(ep, ev, 16, left);
-        CHECK(n >= 0);
-        total += n;
-    }
-    return total;
-}
-
 static void invalid_arguments(repoll_t *ep) {
     uint64_t id = SENTINEL;
     const int64_t bad[] = {-1, -1000000, INT64_MIN};

@@ -6,7 +6,6 @@
 
 #include "check.h"
 
-
 /* Hang guard for the waits with timeout -1: fail with a message. */
 static const char *volatile phase = "start";
 static void on_alarm(int sig) {
@@ -22,20 +21,6 @@ static void check_timer_event(const repoll_event_t *ev, uint64_t data) {
     CHECK_EQ(ev->data, data);
     CHECK_EQ(ev->events, REPOLL_TIMER);
     CHECK_EQ(ev->reserved, 0);
-}
-
-/* Waits until `ms` have passed (never less), returning how many events came
- * meanwhile. */
-static int events_during(repoll_t *ep, int64_t ms) {
-    repoll_event_t ev[16];
-    int total = 0;
-    int64_t end = now_ns() + ms * MS;
-    for (int64_t left; (left = end - now_ns()) > 0;) {
-        int n = repoll_wait_ns(ep, ev, 16, left);
-        CHECK(n >= 0);
-        total += n;
-    }
-    return total;
 }
 
 static void one_shot(void) {

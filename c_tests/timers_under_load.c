@@ -6,7 +6,6 @@
 
 #include "check.h"
 
-
 /* A small deterministic generator, so a failure reproduces. */
 static uint64_t lcg(uint64_t *seed) {
     *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;

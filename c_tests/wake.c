@@ -9,7 +9,6 @@
 
 #include "check.h"
 
-
 /* Hang guard: a missed wake-up fails with a message instead of a hang. */
 static const char *volatile phase = "start";
 static void on_alarm(int sig) {
