@@ -397,6 +397,14 @@ class TestRepoll < Minitest::Test
     assert_equal [[0, Repoll::WAKE]], @poller.wait(0)
   end
 
+  # -- the example --
+
+  def test_the_echo_server_example_runs
+    out = IO.popen([RbConfig.ruby, File.expand_path("../examples/echo_server.rb", __dir__), "--self-test"],
+                   err: %i[child out], &:read)
+    assert_equal "echo_server self-test: ok\n", out
+  end
+
   # -- many registrations in one call --
 
   def test_batch_applies_every_op_and_reports_each_result
