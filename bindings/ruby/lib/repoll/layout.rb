@@ -30,7 +30,7 @@ module Repoll
     # A template that packs one whole record from values given for every
     # field in offset order (padding and trailing bytes zeroed).
     def writer
-      build(@struct.fields.keys.sort_by { |f| offset(f) }, pad_to_size: true)
+      build(fields_in_order, pad_to_size: true)
     end
 
     # The field names in offset order (the order #writer takes values in).

@@ -34,9 +34,7 @@ module Repoll
     def initialize(maxevents: 1024, flags: CLOEXEC)
       @maxevents = Convert.int(maxevents, 1..Convert::INT_RANGE.max, "maxevents")
       flags = Convert.int(flags, Convert::INT_RANGE, "flags")
-      out = Fiddle::Pointer.malloc(Fiddle::SIZEOF_VOIDP, Fiddle::RUBY_FREE)
-      Repoll.check(Repoll.lib_call(:repoll_create, out, flags), "repoll_create")
-      @handle = Handle.new(out.ptr.to_i)
+      @handle = Handle.new(create(flags))
       ObjectSpace.define_finalizer(self, Handle.finalizer(@handle))
       # The epoll fd as an IO that never closes it: #wait blocks on it.
       @io = IO.for_fd(fileno, autoclose: false)
@@ -281,6 +279,20 @@ module Repoll
     private
 
     OPS = { add: :CTL_ADD, modify: :CTL_MOD, delete: :CTL_DEL }.freeze
+
+    # The new handle's address. Out of fds, it runs the garbage collector
+    # once (which closes leaked pollers and files) and tries again, as
+    # File.open does.
+    def create(flags)
+      out = Fiddle::Pointer.malloc(Fiddle::SIZEOF_VOIDP, Fiddle::RUBY_FREE)
+      rc = Repoll.lib_call(:repoll_create, out, flags)
+      if rc == -Errno::EMFILE::Errno || rc == -Errno::ENFILE::Errno
+        GC.start
+        rc = Repoll.lib_call(:repoll_create, out, flags)
+      end
+      Repoll.check(rc, "repoll_create")
+      out.ptr.to_i
+    end
 
     def ctl_op_layout
       @ctl_op_layout ||= Layout.new(SPEC.types.fetch("repoll_ctl_op_t") do
