@@ -79,9 +79,9 @@ class TestRepoll < Minitest::Test
   def test_struct_templates_follow_the_json_offsets
     struct = Repoll::API::Struct.new("t", 24, { "b" => ["uint32_t", 16], "a" => ["uint64_t", 4] })
     layout = Repoll::Layout.new(struct)
-    raw = [2**64 - 1, 7].pack(layout.writer)
+    raw = [2**64 - 1, 7].pack(layout.template(*layout.fields_in_order, whole: true))
     assert_equal 24, raw.bytesize
-    assert_equal [2**64 - 1, 7], raw.unpack(layout.reader("a", "b"))
+    assert_equal [2**64 - 1, 7], raw.unpack(layout.template("a", "b"))
     assert_equal 7, raw.unpack1("L", offset: 16)
   end
 
@@ -276,15 +276,14 @@ class TestRepoll < Minitest::Test
   end
 
   def test_a_blocked_wait_lets_other_threads_run
-    counted = nil
     waiter = spawn { @poller.wait(10) }
     wait_until_blocked(waiter)
     n = 0
     n += 1 while n < 2_000_000
     counted = waiter.alive? # still blocked while this thread counted
     @poller.wake
-    assert_equal [[0, Repoll::WAKE]], waiter.value
     assert counted, "the waiter returned before the counting thread finished: the GVL was held"
+    assert_equal [[0, Repoll::WAKE]], waiter.value
   end
 
   def test_a_blocked_pwait_lets_other_threads_run
@@ -295,8 +294,8 @@ class TestRepoll < Minitest::Test
     n += 1 while n < 2_000_000
     counted = waiter.alive?
     @poller.wake
-    assert_equal [[0, Repoll::WAKE]], waiter.value
     assert counted, "pwait held the GVL"
+    assert_equal [[0, Repoll::WAKE]], waiter.value
   end
 
   def test_thread_raise_interrupts_a_blocked_wait
@@ -378,10 +377,14 @@ class TestRepoll < Minitest::Test
     ran = false
     previous = Signal.trap(:WINCH) { ran = true }
     kill_from_child(:WINCH) # stays pending: blocked since load time
-    assert_equal [], @poller.pwait(5, sigmask: [:USR1]) # WINCH let in: -EINTR at once
+    # No timeout: WINCH, let in by the mask, must end the wait at once
+    # (EINTR, so []). Were it not, the watchdog's wake would end it instead.
+    watchdog = spawn { sleep 30; @poller.wake }
+    assert_equal [], @poller.pwait(nil, sigmask: [:USR1])
     Thread.pass until ran
     assert ran
   ensure
+    watchdog&.kill
     Signal.trap(:WINCH, previous) if previous
   end
 

@@ -18,42 +18,37 @@ module Repoll
     end
 
     def offset(field)
-      @struct.fields.fetch(field) { raise LoadError, "repoll: #{@struct.name} has no field #{field}" }[1]
+      field(field)[1]
     end
 
-    # A template that unpacks `fields` (in this order) from one record
-    # starting at the unpack offset; the fields must be given in offset order.
-    def reader(*fields)
-      build(fields, pad_to_size: false)
-    end
-
-    # A template that packs one whole record from values given for every
-    # field in offset order (padding and trailing bytes zeroed).
-    def writer
-      build(fields_in_order, pad_to_size: true)
-    end
-
-    # The field names in offset order (the order #writer takes values in).
+    # The field names in offset order.
     def fields_in_order
       @struct.fields.keys.sort_by { |f| offset(f) }
     end
 
-    private
-
-    def build(fields, pad_to_size:)
+    # A template for `fields` (given in offset order) of one record, skipping
+    # the bytes between them; with whole: true it spans the record's size, so
+    # `template * n` covers an array of n records.
+    def template(*fields, whole: false)
       cursor = 0
-      template = +""
+      out = +""
       fields.each do |f|
-        type, off = @struct.fields.fetch(f) { raise LoadError, "repoll: #{@struct.name} has no field #{f}" }
+        type, off = field(f)
         code, bytes = CODES.fetch(type) { raise LoadError, "repoll: #{@struct.name}.#{f} has type #{type}, unknown to this binding" }
-        raise LoadError, "repoll: #{@struct.name} fields out of order at #{f}" if off < cursor
+        raise LoadError, "repoll: #{@struct.name}.#{f} is given out of offset order" if off < cursor
 
-        template << "x#{off - cursor}" if off > cursor
-        template << code
+        out << "x#{off - cursor}" if off > cursor
+        out << code
         cursor = off + bytes
       end
-      template << "x#{@size - cursor}" if pad_to_size && @size > cursor
-      template.freeze
+      out << "x#{@size - cursor}" if whole && @size > cursor
+      out.freeze
+    end
+
+    private
+
+    def field(name)
+      @struct.fields.fetch(name) { raise LoadError, "repoll: #{@struct.name} has no field #{name}" }
     end
   end
 end

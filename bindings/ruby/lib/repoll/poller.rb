@@ -2,6 +2,7 @@
 
 require "io/wait"
 require_relative "layout"
+require_relative "ctl_ops"
 
 module Repoll
   # An epoll instance with a waker, timers and signals; shaped like nio4r's
@@ -9,7 +10,7 @@ module Repoll
   # once closed, every method but close and closed? raises Errno::EBADF.
   class Poller
     EVENT = Layout.new(SPEC.types.fetch("repoll_event_t"))
-    EVENT_READ = EVENT.reader("data", "events")
+    EVENT_READ = EVENT.template("data", "events")
     private_constant :EVENT, :EVENT_READ
 
     # Opens a poller; with a block, yields it and closes it when the block
@@ -249,20 +250,9 @@ module Repoll
       Repoll.require_function(:repoll_ctl_batch)
       return [] if ops.empty?
 
-      layout = ctl_op_layout
-      template = layout.writer
-      order = layout.fields_in_order
-      raw = ops.map { |op| pack_op(op, template, order) }.join
-      Convert.int(ops.size, Convert::INT_RANGE, "ops.size")
-      buffer = Fiddle::Pointer.malloc(raw.bytesize, Fiddle::RUBY_FREE)
-      buffer[0, raw.bytesize] = raw
-      call(:repoll_ctl_batch, buffer, ops.size)
-      result_at = layout.offset("result")
-      out = buffer[0, raw.bytesize]
-      Array.new(ops.size) do |i|
-        rc = out.unpack1("l", offset: i * layout.size + result_at)
-        rc.zero? ? nil : Repoll.error(-rc, "repoll_ctl_batch")
-      end
+      array = CtlOps.new(ops)
+      call(:repoll_ctl_batch, array.pointer, array.count)
+      array.results
     end
 
     # Registers every IO of +ios+ for +interest+ with its fd as data, in one
@@ -278,8 +268,6 @@ module Repoll
 
     private
 
-    OPS = { add: :CTL_ADD, modify: :CTL_MOD, delete: :CTL_DEL }.freeze
-
     # The new handle's address. Out of fds, it runs the garbage collector
     # once (which closes leaked pollers and files) and tries again, as
     # File.open does.
@@ -292,24 +280,6 @@ module Repoll
       end
       Repoll.check(rc, "repoll_create")
       out.ptr.to_i
-    end
-
-    def ctl_op_layout
-      @ctl_op_layout ||= Layout.new(SPEC.types.fetch("repoll_ctl_op_t") do
-        raise NotAvailable, "repoll: #{SPEC.path} does not describe repoll_ctl_op_t"
-      end)
-    end
-
-    def pack_op(op, template, order)
-      kind, io, interest, data = op
-      code = OPS.fetch(kind) { raise ArgumentError, "unknown op #{kind.inspect} (use :add, :modify or :delete)" }
-      fd = Convert.fd(io)
-      values = {
-        "op" => Repoll.const_get(code), "fd" => fd, "result" => 0,
-        "events" => kind == :delete ? 0 : Convert.events(interest || IN),
-        "data" => kind == :delete ? 0 : Convert.data(data.nil? ? [fd, 0].max : data),
-      }
-      order.map { |f| values.fetch(f) }.pack(template)
     end
 
     def ctl(function, io, interest, data)
