@@ -365,6 +365,17 @@ class TestRepoll < Minitest::Test
     assert_equal previous, Signal.trap(:USR2, previous)
   end
 
+  def test_wake_and_close_work_from_a_trap_handler
+    previous = Signal.trap(:USR2) { @poller.wake }
+    Process.kill(:USR2, Process.pid) # Ruby runs the handler itself, at once
+    assert_equal [[0, Repoll::WAKE]], @poller.wait(5)
+    Signal.trap(:USR2) { @poller.close }
+    Process.kill(:USR2, Process.pid)
+    assert @poller.closed?
+  ensure
+    Signal.trap(:USR2, previous)
+  end
+
   def test_close_restores_the_handlers_it_trapped
     Signal.trap(:USR2, "IGNORE")
     @poller.trap_signal(:USR2)
