@@ -49,7 +49,7 @@ module Repoll
   class NotAvailable < NotImplementedError; end
 
   class << self
-    # Calls a library function by name (nil handle addresses are refused).
+    # Calls a library function by name, with Fiddle's conversions.
     def lib_call(name, *args)
       FUNCTIONS.fetch(name.to_s).call(*args)
     end

@@ -94,9 +94,8 @@ module Repoll
     # +timeout+ is in seconds (Integer, Float or Rational): nil or negative
     # waits until something happens, 0 polls, anything else waits at least
     # that long (never less; rounded up to whole nanoseconds). The wait
-    # blocks in IO#wait_readable on the epoll fd, so the GVL is released,
-    # Thread#raise, Thread#kill, Timeout and Ctrl-C interrupt it, and a
-    # Fiber scheduler sees it as an IO wait.
+    # blocks in IO#wait_readable on the epoll fd, so the GVL is released and
+    # Thread#raise, Thread#kill, Timeout and Ctrl-C interrupt it.
     def wait(timeout = nil, &block)
       ns = Convert.ns(timeout, "timeout")
       deadline = ns.positive? ? now_ns + ns : nil
@@ -231,8 +230,8 @@ module Repoll
       call(:repoll_fd)
     end
 
-    # The epoll fd as an IO (for IO.select, another Poller, a Fiber
-    # scheduler). Owned by the poller: do not close it.
+    # The epoll fd as an IO (for IO.select, another Poller). Owned by the
+    # poller: do not close it.
     def to_io
       raise Errno::EBADF, "repoll: the poller is closed" if closed?
 
