@@ -13,7 +13,7 @@ require "minitest/autorun"
 require "socket"
 require "json"
 require "rbconfig"
-require "tmpdir"
+require "timeout"
 
 class TestRepoll < Minitest::Test
   def setup
@@ -305,6 +305,34 @@ class TestRepoll < Minitest::Test
     assert_raises(IOError) { waiter.value }
     @poller.wake # the poller still works, and no call is left in flight
     assert_equal [[0, Repoll::WAKE]], @poller.wait(1)
+  end
+
+  def test_timeout_interrupts_a_blocked_wait
+    watchdog = spawn { sleep 30; @poller.wake } # were it not interrupted: WAKE, no Timeout::Error
+    assert_raises(Timeout::Error) { Timeout.timeout(0.05) { @poller.wait } }
+  ensure
+    watchdog&.kill
+  end
+
+  def test_ctrl_c_interrupts_a_blocked_wait
+    script = <<~RUBY
+      require "repoll"
+      poller = Repoll::Poller.new
+      begin
+        puts "waiting"
+        $stdout.flush
+        poller.wait(30)
+        puts "not interrupted"
+      rescue Interrupt
+        puts "interrupted"
+      end
+    RUBY
+    IO.popen([RbConfig.ruby, "-I#{File.expand_path("../lib", __dir__)}", "-e", script], err: %i[child out]) do |child|
+      assert_equal "waiting\n", child.gets
+      sleep 0.05 until File.read("/proc/#{child.pid}/stat").split[2] == "S" # blocked
+      Process.kill(:INT, child.pid)
+      assert_equal "interrupted\n", child.gets
+    end
   end
 
   def test_closing_during_a_wait_makes_it_raise_ebadf
