@@ -276,7 +276,7 @@ class TestRepoll < Minitest::Test
   end
 
   def test_a_blocked_wait_lets_other_threads_run
-    waiter = spawn { @poller.wait(10) }
+    waiter = spawn { @poller.wait(60) }
     wait_until_blocked(waiter)
     n = 0
     n += 1 while n < 2_000_000
@@ -288,7 +288,7 @@ class TestRepoll < Minitest::Test
 
   def test_a_blocked_pwait_lets_other_threads_run
     skip "repoll_pwait is not in this library" unless Repoll.available?(:repoll_pwait)
-    waiter = spawn { @poller.pwait(10, sigmask: BLOCKED_AT_LOAD) }
+    waiter = spawn { @poller.pwait(60, sigmask: BLOCKED_AT_LOAD) }
     Thread.pass until waiter.status == "sleep" || waiter.stop? || !waiter.alive?
     n = 0
     n += 1 while n < 2_000_000

@@ -131,7 +131,7 @@ module Repoll
           raise Errno::EBADF, "repoll_pwait" if @handle.closed?
           next [] if n == -Errno::EINTR::Errno
 
-          decode(buffer, Repoll.check(n, "repoll_pwait"))
+          with_trapped(decode(buffer, Repoll.check(n, "repoll_pwait")))
         ensure
           @buffers << buffer
         end
