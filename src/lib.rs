@@ -1,27 +1,29 @@
 //! repoll: Linux epoll with a Rust core, shipped as a C library.
 //!
-//! The safe core ([`Poller`], [`Epoll`], [`Event`], [`Timeout`], the
-//! [`interest`] bits) knows nothing about C. The `ffi` module is the C API
-//! (`include/repoll.h`): it checks arguments, converts, maps errors to
-//! negative errno values and catches panics — nothing else.
+//! The only public interface is the C API, the `ffi` module
+//! (`include/repoll.h`, generated from it): it checks arguments, converts,
+//! maps errors to negative errno values and catches panics — nothing else.
+//! No Rust API is offered; Rust programs use `repoll::ffi` as C would.
+//!
+//! The safe core behind it knows nothing about C: [`poller::Poller`] (an
+//! epoll instance plus the library's own sources: waker, timers, signals)
+//! over [`epoll::Epoll`], whose one wait system call is [`pwait2::wait`].
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
+mod calls;
 mod epoll;
 mod event;
-pub mod features;
+mod features;
 pub mod ffi;
-pub mod interest;
+mod interest;
 mod poller;
+mod pwait2;
 mod signals;
 mod sys;
 mod timeout;
 mod timer_queue;
 mod timers;
 mod waker;
-
-pub use epoll::{Epoll, Op};
-pub use event::Event;
-pub use poller::{Options, Poller};
-pub use timeout::Timeout;

@@ -38,7 +38,11 @@ macro_rules! enter {
     };
 }
 
-use crate::{features, Event, Op, Options, Poller, Timeout};
+use crate::epoll::Op;
+use crate::event::Event;
+use crate::features;
+use crate::poller::{Options, Poller};
+use crate::timeout::Timeout;
 
 /// An epoll instance plus the library's own event sources. Opaque: created by
 /// `repoll_create`, released by `repoll_close`.
@@ -239,14 +243,8 @@ unsafe fn wait(ep: *mut repoll_t, events: *mut Event, maxevents: c_int, timeout:
 pub unsafe extern "C" fn repoll_close(ep: *mut repoll_t) -> c_int {
     boundary!({
         let call = enter!(ep);
-        if !call.close() {
-            return -libc::EBADF;
-        }
-        call.shutdown();
-        if call.is_inherited() {
-            call.forget_inherited_calls();
-        }
-        0 // dropping `call` releases the handle unless a call is in flight
+        to_c(call.close().map(|()| 0))
+        // Dropping `call` releases the handle unless a call is in flight.
     })
 }
 
