@@ -27,7 +27,9 @@ impl repoll {
     }
 }
 
-/// One call in flight on a handle; derefs to its poller.
+/// One call in flight on a handle; derefs to its poller. Entering and
+/// leaving are `#[inline]`: they are on every call's path, repoll_wait's
+/// included, and the compiler does not inline them across modules alone.
 pub(crate) struct Call {
     handle: NonNull<repoll>,
 }
@@ -38,6 +40,7 @@ impl Call {
     /// # Safety
     /// A non-NULL `ep` must come from `repoll_create` and its memory must not
     /// have been released (no `repoll_close` has returned, per the C contract).
+    #[inline]
     pub(crate) unsafe fn enter(ep: *const repoll) -> Result<Call, c_int> {
         let handle = NonNull::new(ep.cast_mut()).ok_or(-libc::EINVAL)?;
         let call = Call { handle };
@@ -46,6 +49,17 @@ impl Call {
             return Err(-libc::EBADF);
         }
         Ok(call)
+    }
+
+    /// Frees the handle: the poller's fds close. Out of line, so that the
+    /// leave on every call's path stays a few instructions.
+    #[cold]
+    #[inline(never)]
+    fn release(&mut self) {
+        // SAFETY: the handle came from `Box::into_raw` in `into_raw`; it is
+        // closed and no other call is in flight, and the contract forbids
+        // new ones after `repoll_close` returns, so this is the last use.
+        drop(unsafe { Box::from_raw(self.handle.as_ptr()) });
     }
 
     fn calls(&self) -> &crate::calls::Calls {
@@ -66,12 +80,10 @@ impl std::ops::Deref for Call {
 }
 
 impl Drop for Call {
+    #[inline]
     fn drop(&mut self) {
         if self.calls().leave() {
-            // SAFETY: the handle came from `Box::into_raw` in `into_raw`; it is
-            // closed and no other call is in flight, and the contract forbids
-            // new ones after `repoll_close` returns, so this is the last use.
-            drop(unsafe { Box::from_raw(self.handle.as_ptr()) });
+            self.release();
         }
     }
 }
