@@ -243,8 +243,9 @@ unsafe fn wait(ep: *mut repoll_t, events: *mut Event, maxevents: c_int, timeout:
 pub unsafe extern "C" fn repoll_close(ep: *mut repoll_t) -> c_int {
     boundary!({
         let call = enter!(ep);
+        // The sequence is Poller::close; dropping `call` on return then
+        // releases the handle, unless another call is still in flight.
         to_c(call.close().map(|()| 0))
-        // Dropping `call` releases the handle unless a call is in flight.
     })
 }
 
