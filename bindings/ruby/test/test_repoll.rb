@@ -351,6 +351,28 @@ class TestRepoll < Minitest::Test
     assert_raises(Errno::EBADF) { waiter.value }
   end
 
+  def test_close_races_with_waits_wakes_timers_and_finalizers
+    1000.times do |i|
+      poller = Repoll::Poller.new
+      Repoll::Poller.new # leaked: its finalizer runs in whichever thread the GC picks
+      waiters = 3.times.map do
+        spawn do
+          poller.wait(i.even? ? nil : 0.001)
+        rescue Errno::EBADF
+          :ebadf
+        end
+      end
+      other = spawn do
+        20.times { poller.add_timer(0) && poller.wake }
+      rescue Errno::EBADF
+        nil
+      end
+      poller.close
+      waiters.each { |w| assert w.join(30), "a waiter hung after close (iteration #{i})" }
+      other.join
+    end
+  end
+
   def test_calls_from_many_threads_at_once
     pairs = 8.times.map { UNIXSocket.pair }
     threads = pairs.each_with_index.map do |(a, _), i|

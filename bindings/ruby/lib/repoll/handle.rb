@@ -57,7 +57,18 @@ module Repoll
 
     # The finalizer of a Poller that was never closed.
     def self.finalizer(handle)
-      proc { handle.close }
+      proc { handle.finalize }
+    end
+
+    # Releases the handle of an unreachable Poller. No call can be in flight
+    # (each would hold the Poller) and no thread holds the lock, which is as
+    # well: Ruby runs finalizers where a Mutex cannot be locked nor a Thread
+    # started.
+    def finalize
+      return if @closed
+
+      @closed = true
+      Repoll.lib_call(:repoll_close, take)
     end
 
     private
