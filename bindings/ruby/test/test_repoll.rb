@@ -415,13 +415,21 @@ class TestRepoll < Minitest::Test
     assert_equal previous, Signal.trap(:USR2, previous)
   end
 
-  def test_wake_and_close_work_from_a_trap_handler
-    previous = Signal.trap(:USR2) { @poller.wake }
+  def test_wake_and_close_work_from_a_trap_handler_other_calls_raise
+    error = nil
+    previous = Signal.trap(:USR2) do
+      @poller.register(@a)
+    rescue ThreadError => e
+      error = e
+    end
     Process.kill(:USR2, Process.pid) # Ruby runs the handler itself, at once
-    assert_equal [[0, Repoll::WAKE]], @poller.wait(5)
+    assert_match(/only Poller#wake and #close/, error&.message)
+    Signal.trap(:USR2) { @poller.wake }
+    Process.kill(:USR2, Process.pid)
+    assert_equal [[0, Repoll::WAKE]], @poller.wait(30)
     Signal.trap(:USR2) { @poller.close }
     Process.kill(:USR2, Process.pid)
-    assert @poller.closed?
+    Thread.pass until @poller.closed? # closed on another thread, just after
   ensure
     Signal.trap(:USR2, previous)
   end

@@ -7,6 +7,10 @@ module Repoll
   # does, so no call ever passes a freed handle to the library. The Mutex is
   # never held across a library call that can block.
   class Handle
+    # Raised by a call made from a Signal.trap handler, where Ruby lets no
+    # Mutex be locked; Poller#wake and #close defer themselves instead.
+    class TrapContext < ThreadError; end
+
     def initialize(address)
       @address = address
       @lock = Mutex.new
@@ -19,28 +23,41 @@ module Repoll
     end
 
     # Yields the live handle address for one call; Errno::EBADF once closed.
-    # In a Signal.trap handler, where a Mutex cannot be locked, the call runs
-    # on a short-lived thread and this one waits for its result.
-    def use(&block)
-      address = begin
-        enter
-      rescue ThreadError
-        return Thread.new { use(&block) }.value
-      end
+    # The local `address` is set in the locked step that counts the call in
+    # (not returned from a helper, whose return is where Ruby delivers an
+    # exception from another thread: Thread#raise, Timeout, Ctrl-C), so the
+    # ensure counts out exactly the calls counted in. Thread.handle_interrupt
+    # would cost as much as the call itself.
+    def use
+      address = nil
       begin
+        begin
+          @lock.lock
+        rescue ThreadError
+          raise TrapContext, "repoll: a Signal.trap handler may call only Poller#wake and #close"
+        end
+        begin
+          raise Errno::EBADF, "repoll: the poller is closed" if @closed
+
+          @inflight += 1
+          address = @address
+        ensure
+          @lock.unlock
+        end
         yield address
       ensure
-        leave
+        leave if address
       end
     end
 
     # Idempotent; never blocks. Calls still in flight see closed? and finish
     # (a waiting Poller#wait raises EBADF); a wake makes a blocked one return.
+    # From a Signal.trap handler it is done on another thread, just after.
     def close
       begin
         @lock.lock
-      rescue ThreadError # in a Signal.trap handler, as in #use
-        return Thread.new { close }.value
+      rescue ThreadError
+        return defer { close }
       end
       begin
         return if @closed
@@ -55,32 +72,35 @@ module Repoll
       nil
     end
 
+    # Runs the block on a new thread without waiting for it: what a
+    # Signal.trap handler does instead of locking the Mutex, which the very
+    # thread it interrupted may hold. Errno::EBADF (closed meanwhile) is moot.
+    def defer
+      Thread.new do
+        yield
+      rescue Errno::EBADF
+        nil
+      end.report_on_exception = false
+      nil
+    end
+
     # The finalizer of a Poller that was never closed.
     def self.finalizer(handle)
       proc { handle.finalize }
     end
 
-    # Releases the handle of an unreachable Poller. No call can be in flight
-    # (each would hold the Poller) and no thread holds the lock, which is as
-    # well: Ruby runs finalizers where a Mutex cannot be locked nor a Thread
-    # started.
+    # Releases the handle of an unreachable Poller, closed or not (a count
+    # left over by a call that an exception cut short in #leave's lock would
+    # otherwise keep it forever). No call can be in flight (each would hold
+    # the Poller) and no thread holds the lock, which is as well: Ruby runs
+    # finalizers where a Mutex cannot be locked nor a Thread started.
     def finalize
-      return if @closed
-
       @closed = true
-      Repoll.lib_call(:repoll_close, take)
+      address = take
+      Repoll.lib_call(:repoll_close, address) if address
     end
 
     private
-
-    def enter
-      @lock.synchronize do
-        raise Errno::EBADF, "repoll: the poller is closed" if @closed
-
-        @inflight += 1
-        @address
-      end
-    end
 
     def leave
       release = @lock.synchronize do

@@ -142,8 +142,7 @@ module Repoll
     # coalesce. Callable from any thread and from a Signal.trap handler.
     def wake
       @wake_requested = true
-      call(:repoll_wake)
-      nil
+      wake_library
     end
 
     # -- timers --
@@ -202,11 +201,9 @@ module Repoll
       data = Convert.data(data.nil? ? signo : data)
       raise Errno::EBADF, "repoll: the poller is closed" if closed?
 
-      queue = @trap_queue
-      handle = @handle
       previous = Signal.trap(signo) do
-        queue << data
-        handle.use { |h| Repoll.lib_call(:repoll_wake, h) } unless handle.closed?
+        @trap_queue << data
+        wake_library unless closed?
       end
       @trapped[signo] = previous unless @trapped.key?(signo)
       previous
@@ -279,6 +276,15 @@ module Repoll
       end
       Repoll.check(rc, "repoll_create")
       out.ptr.to_i
+    end
+
+    # A wake of the library's (not counted as one of #wake's); from a
+    # Signal.trap handler it is made on another thread, just after.
+    def wake_library
+      call(:repoll_wake)
+      nil
+    rescue Handle::TrapContext
+      @handle.defer { wake_library }
     end
 
     def ctl(function, io, interest, data)
