@@ -12,14 +12,15 @@ all: build
 help:
 	@echo "make demo     build the library and run the echo server example end to end"
 	@echo "make test     Rust tests, C tests, examples, install/dlopen/C++, Python, header drift"
-	@echo "make header   regenerate include/repoll.h from src/ffi"
+	@echo "make header   regenerate include/repoll.h, repoll.json and repoll_ffi.h from src/ffi"
 	@echo "make build    release build: $(RELEASE)/librepoll.so and librepoll.a"
 
 build:
 	$(CARGO) build --release
 
-# build.rs always generates the header into OUT_DIR; this copies it over the
-# committed one. A test fails while the two differ.
+# build.rs always generates the header, and from it repoll.json and
+# repoll_ffi.h (build/api), into OUT_DIR; this copies them over the committed
+# ones. A test fails while they differ.
 header:
 	REPOLL_WRITE_HEADER=1 $(CARGO) build
 

@@ -45,7 +45,8 @@ def header_defines():
         text = f.read()
     defines = {}
     for name, value in re.findall(r"^#define\s+REPOLL_(\w+)\s+(.+?)\s*$", text, re.M):
-        defines[name] = int(value, 0) if re.fullmatch(r"-?(0x[0-9a-fA-F]+|\d+)", value) else value
+        number = re.fullmatch(r"(-?(?:0x[0-9a-fA-F]+|\d+))[uU]?", value)
+        defines[name] = int(number.group(1), 0) if number else value
     return defines
 
 

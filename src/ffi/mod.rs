@@ -174,7 +174,7 @@ pub unsafe extern "C" fn repoll_delete(ep: *mut repoll_t, fd: c_int) -> c_int {
 ///
 /// Borrows `events` for the call only. Any `maxevents` that the array really
 /// holds is accepted; nothing is allocated and no lock is taken. Several
-/// threads may wait on the same handle at once.
+/// threads may wait on the same handle at once. Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait(
     ep: *mut repoll_t,
@@ -192,6 +192,7 @@ pub unsafe extern "C" fn repoll_wait(
 /// milliseconds (0 stays 0), so it never returns before the timeout passed.
 /// `repoll_features()` tells which applies. Huge values are never wrapped
 /// into "block forever". Same returns and rules as `repoll_wait`.
+/// Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait_ns(
     ep: *mut repoll_t,
