@@ -643,3 +643,34 @@ fn the_header_writes_unsigned_constants_in_hex() {
         "#define A 0x80000000u\n#define B 3\n"
     );
 }
+
+#[test]
+fn strerror_says_success_for_zero_and_any_count_as_its_doc_says() {
+    let json = json();
+    let doc = json["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "repoll_strerror")
+        .unwrap()["doc"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        doc.contains("\"Success\" for 0 and any positive count"),
+        "{doc}"
+    );
+    let message = |code: i32| {
+        // SAFETY: repoll_strerror returns a static NUL-terminated string.
+        unsafe { std::ffi::CStr::from_ptr(repoll::ffi::repoll_strerror(code)) }
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    for count in [0, 1, 2, libc::EINVAL, repoll::ffi::REPOLL_EPANIC, i32::MAX] {
+        assert_eq!(message(count), "Success", "repoll_strerror({count})");
+    }
+    assert_eq!(message(-libc::EINVAL), "Invalid argument");
+    assert!(message(-repoll::ffi::REPOLL_EPANIC).contains("panic"));
+    assert_eq!(message(-123456), "Unknown error");
+}

@@ -210,7 +210,7 @@ def _error(code):
     """The exception for a negative return value."""
     code = -code
     if code == EPANIC:
-        return RuntimeError(f"repoll: REPOLL_EPANIC ({EPANIC}): {strerror(EPANIC)}")
+        return RuntimeError(f"repoll: REPOLL_EPANIC ({EPANIC}): {strerror(-EPANIC)}")
     return OSError(code, os.strerror(code))
 
 
@@ -284,7 +284,7 @@ def features():
 
 
 def strerror(code):
-    """The library's description of any return code (negative or positive)."""
+    """The library's description of any return value ("Success" for 0 and any count)."""
     code = _int_in(code, _INT_MIN, _INT_MAX, "code")
     return _lib.repoll_strerror(code).decode("utf-8", "replace")
 

@@ -395,8 +395,9 @@ pub unsafe extern "C" fn repoll_signal_delete(ep: *mut repoll_t, signo: c_int) -
     })
 }
 
-/// A description of any return code of this library (negative or positive
-/// errno values, REPOLL_EPANIC; "Unknown error" for anything else).
+/// A description of any return value of this library: "Success" for 0 and
+/// any positive count, the errno's message for a negated errno value, one
+/// for -REPOLL_EPANIC, and "Unknown error" for any other negative value.
 ///
 /// Returns a static, NUL-terminated string, never NULL; the caller must not
 /// free it. Thread-safe and independent of the locale.
