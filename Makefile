@@ -35,14 +35,13 @@ header:
 
 # cargo test builds the library into target/debug/deps without copying it up
 # to target/debug, where users (and the Python binding's build-tree lookup)
-# expect it: cargo build does that. The Python tests are pointed at the copy
-# cargo test used.
+# expect it: cargo build does that. The binding suites (bindings/run-tests)
+# are pointed at the copy cargo test used.
 test:
 	$(CARGO) build
 	@$(MAKE) --no-print-directory soname-link BUILD_DIR=target/debug
 	$(CARGO) test
-	REPOLL_LIBRARY=$(CURDIR)/target/debug/deps/librepoll.so \
-	    python3 -m unittest discover -s bindings/python
+	REPOLL_LIBRARY=$(CURDIR)/target/debug/deps/librepoll.so bindings/run-tests
 
 # The demo links the example against the release library through its soname.
 $(RELEASE)/demo/echo_server: examples_c/echo_server.c include/repoll.h build
