@@ -580,6 +580,21 @@ fn generator_describes_pwait_and_ctl_batch_without_changes() {
         serde_json::json!(["EBADF", "EINTR", "EINVAL"])
     );
 
+    // The C compiler lays the scratch header out as the JSON says.
+    let include = bin_dir().join("scratch-include");
+    std::fs::create_dir_all(&include).unwrap();
+    std::fs::write(include.join("repoll.h"), &header).unwrap();
+    let source = include.join("static_asserts.c");
+    std::fs::write(&source, static_asserts(&json)).unwrap();
+    let out = compiler()
+        .arg("-fsyntax-only")
+        .arg("-I")
+        .arg(&include)
+        .arg(&source)
+        .output()
+        .expect("run the C compiler");
+    assert_success("the C compiler's check of the scratch JSON", &out);
+
     // The FFI parsers accept the result, sigset_t included.
     let cdef = api.cdef();
     assert!(cdef.contains(&format!(
