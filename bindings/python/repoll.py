@@ -229,7 +229,9 @@ def _load_api():
 
 def _check_layout(api):
     """Event must be repoll_event_t as the C compiler lays it out."""
-    (event,) = [t for t in api["types"] if t["name"] == "repoll_event_t"]
+    event = next((t for t in api["types"] if t["name"] == "repoll_event_t"), None)
+    if event is None:
+        raise ImportError(f"repoll: {API_PATH} declares no repoll_event_t")
     ours = {name: getattr(Event, name).offset for name, _ in Event._fields_}
     theirs = {f["name"]: f["offset"] for f in event["fields"]}
     if (ctypes.sizeof(Event), ctypes.alignment(Event), ours) != (event["size"], event["align"], theirs):
