@@ -2,7 +2,10 @@
 
 CARGO   ?= cargo
 CC      ?= cc
-CFLAGS  ?= -O2 -g -Wall -Wextra
+CFLAGS  ?= -O2 -g
+# The flags every C program built against the library gets (tests, examples,
+# demo, benches): c_tests/cflags is the one place that defines them.
+C_FLAGS := $(shell sed '/^\#/d' c_tests/cflags)
 RELEASE := target/release
 
 .PHONY: all build header test demo clean help
@@ -34,10 +37,10 @@ test:
 	    python3 -m unittest discover -s bindings/python
 
 # The demo links the example against the release library through its soname.
-$(RELEASE)/demo/echo_server: examples_c/echo_server.c include/repoll.h build
+$(RELEASE)/demo/echo_server: examples_c/echo_server.c include/repoll.h c_tests/cflags build
 	@mkdir -p $(RELEASE)/demo
 	@ln -sf ../librepoll.so $(RELEASE)/demo/librepoll.so.0
-	$(CC) $(CFLAGS) -pthread -Iinclude $< -o $@ -L$(RELEASE) -lrepoll -Wl,-rpath,'$$ORIGIN'
+	$(CC) $(C_FLAGS) $(CFLAGS) -Iinclude $< -o $@ -L$(RELEASE) -lrepoll -Wl,-rpath,'$$ORIGIN'
 
 demo: $(RELEASE)/demo/echo_server
 	$(RELEASE)/demo/echo_server --demo
