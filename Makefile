@@ -73,7 +73,7 @@ VALGRIND              ?= valgrind --error-exitcode=99 --leak-check=full \
 VALGRIND_STRESS_SCALE ?= 0.2
 SLOW_STRESS_SCALE     ?= 4
 
-.PHONY: check-all check-asan check-valgrind check-slow
+.PHONY: check-all check-asan check-valgrind check-slow check-tsan
 
 # The runs go one after another (sanitized programs are compiled into their
 # own target/debug/c-bin-<tag>); all of them run even when one fails.
@@ -99,6 +99,29 @@ check-valgrind:
 
 check-slow:
 	REPOLL_STRESS_SCALE=$(SLOW_STRESS_SCALE) $(CARGO) test --test c_programs -- --exact stress_threads
+
+# ThreadSanitizer on every C test and example (alloc_failure skips: RLIMIT_AS
+# cannot work under it). The library, and std with it (-Zbuild-std), are
+# built with -Zsanitizer=thread by the nightly toolchain into target/tsan, so
+# the normal build is untouched; the C programs are compiled by clang with
+# -fsanitize=thread and linked against rustc's own TSan runtime, so both
+# sides share one runtime (clang's is left out; gcc 12's is too old for
+# rustc's instrumentation). Any report fails the program, hence the run.
+# Needs the nightly toolchain with rust-src (`rustup component add rust-src
+# --toolchain nightly`) and clang; .ci/run installs them when it can.
+TSAN_TOOLCHAIN ?= +nightly
+TSAN_CC        ?= clang
+TSAN_TARGET     = $(shell rustc $(TSAN_TOOLCHAIN) -vV | sed -n 's/^host: //p')
+TSAN_RUNTIME    = $(shell rustc $(TSAN_TOOLCHAIN) --print sysroot)/lib/rustlib/$(TSAN_TARGET)/lib/librustc-nightly_rt.tsan.a
+TSAN_CFLAGS     = -fsanitize=thread -fno-sanitize-link-runtime \
+                  -Wl,--whole-archive $(TSAN_RUNTIME) -Wl,--no-whole-archive -rdynamic -ldl -lm -lrt
+
+check-tsan:
+	@test -f "$(TSAN_RUNTIME)" || { echo "check-tsan: no TSan runtime at $(TSAN_RUNTIME) (needs the nightly toolchain)" >&2; exit 1; }
+	RUSTFLAGS=-Zsanitizer=thread REPOLL_C_BIN_TAG=tsan REPOLL_C_CC=$(TSAN_CC) \
+	REPOLL_C_CFLAGS="$(TSAN_CFLAGS)" TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	$(CARGO) $(TSAN_TOOLCHAIN) test -Zbuild-std --target $(TSAN_TARGET) \
+	    --target-dir target/tsan --test c_programs
 
 # ---- benchmarks (benches/) ----
 .PHONY: bench
