@@ -50,7 +50,7 @@ clean:
 
 # ---- checks (sanitizers, valgrind, slow tests) ----
 
-# `make check-all` = `make test`; every C test (c_tests/*.c) again, built
+# `make check-all` = `make test`; every C test (c_tests/*.c) and example again, built
 # with AddressSanitizer + UndefinedBehaviorSanitizer (check-asan); again
 # under valgrind memcheck with leak checking (check-valgrind); and the thread
 # stress test at 4x its size (check-slow). Any finding fails the run. The
