@@ -581,3 +581,71 @@ fn cpp_program_calls_the_shared_library() {
         run_ok(&format!("cpp_api ({std})"), Command::new(&bin));
     }
 }
+
+/// The cargo-c settings in Cargo.toml ([package.metadata.capi]) promise the
+/// layout `make install` gives. Where cargo-c is installed, `cargo cinstall`
+/// must put the same files and links under its prefix, each link leading to
+/// the same file, with the same soname and what pkg-config then reports;
+/// elsewhere the test says it skipped (cargo-c is never required).
+#[test]
+fn cargo_cinstall_gives_the_layout_of_make_install() {
+    let test = "cargo_cinstall_gives_the_layout_of_make_install";
+    let has_cargo_c = Command::new(env!("CARGO"))
+        .args(["cinstall", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_c {
+        report_skip(test, "cargo-c is not installed (`cargo install cargo-c`)");
+        return;
+    }
+    let make_prefix = installed().libdir.parent().unwrap().to_path_buf();
+    let prefix = scratch("cinstall").join("prefix");
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["cinstall", "--release", "--prefix"])
+        .arg(&prefix)
+        .args(["--libdir", "lib", "--includedir", "include"])
+        // Its own target dir (kept between runs): this run's is cargo test's.
+        .arg("--target-dir")
+        .arg(profile_dir().join("reach-cinstall-target"))
+        .current_dir(root());
+    run_ok("cargo cinstall", cmd);
+
+    let files = files_under(&prefix);
+    assert_eq!(
+        files,
+        files_under(&make_prefix),
+        "cargo cinstall and make install install different files"
+    );
+    for file in &files {
+        let resolved = |p: &Path| {
+            let real = std::fs::canonicalize(p.join(file)).unwrap();
+            real.strip_prefix(std::fs::canonicalize(p).unwrap())
+                .unwrap()
+                .to_path_buf()
+        };
+        assert_eq!(
+            resolved(&prefix),
+            resolved(&make_prefix),
+            "{} leads elsewhere",
+            file.display()
+        );
+    }
+    let lib = Path::new("lib").join(sofile());
+    assert!(
+        dynamic_section(&prefix.join(&lib)).contains(&format!("[{}]", soname())),
+        "cargo cinstall's library lacks the soname {}",
+        soname()
+    );
+    for query in ["--cflags", "--libs", "--modversion"] {
+        let ask = |p: &Path| {
+            pkg_config(&p.join("lib/pkgconfig"), None, &[query])
+                .join(" ")
+                .replace(p.to_str().unwrap(), "<prefix>")
+        };
+        assert_eq!(
+            ask(&prefix),
+            ask(&make_prefix),
+            "pkg-config {query} differs"
+        );
+    }
+}
