@@ -118,7 +118,7 @@ TSAN_CFLAGS     = -fsanitize=thread -fno-sanitize-link-runtime \
 
 check-tsan:
 	@test -f "$(TSAN_RUNTIME)" || { echo "check-tsan: no TSan runtime at $(TSAN_RUNTIME) (needs the nightly toolchain)" >&2; exit 1; }
-	RUSTFLAGS=-Zsanitizer=thread REPOLL_C_BIN_TAG=tsan REPOLL_C_CC=$(TSAN_CC) \
+	REPOLL_TEST_SYSCTL=1 RUSTFLAGS=-Zsanitizer=thread REPOLL_C_BIN_TAG=tsan REPOLL_C_CC=$(TSAN_CC) \
 	REPOLL_C_CFLAGS="$(TSAN_CFLAGS)" TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	$(CARGO) $(TSAN_TOOLCHAIN) test -Zbuild-std --target $(TSAN_TARGET) \
 	    --target-dir target/tsan --test c_programs

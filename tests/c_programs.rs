@@ -153,3 +153,31 @@ fn header_matches_the_generated_one() {
          Regenerate it with `make header` (REPOLL_WRITE_HEADER=1 cargo build) and commit it."
     );
 }
+
+/// The skip convention end to end: check.h's skip_test() exits with
+/// EXIT_SKIPPED after "skipped: <reason>", which the harness reads as a skip
+/// with that reason; a bare 77 that gives no reason fails instead of
+/// passing for a skip.
+#[test]
+fn a_skipped_c_test_is_reported_with_its_reason_and_a_bare_77_fails() {
+    let dir = bin_dir().join("skip-probes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let probe = |name: &str, body: &str| {
+        let src = dir.join(format!("{name}.c"));
+        std::fs::write(
+            &src,
+            format!("#include \"check.h\"\nint main(void) {{ {body} }}\n"),
+        )
+        .unwrap();
+        let bin = build(&src, &format!("skip-probes/{name}"), &[], Link::Dlopen);
+        run_with_limit(std::process::Command::new(bin), LIMIT)
+    };
+    let out = probe("skips", r#"skip_test("no %s here", "widget");"#);
+    assert_eq!(
+        outcome("skips", &out),
+        Outcome::Skipped("no widget here".into())
+    );
+    let out = probe("bare_77", "return EXIT_SKIPPED;");
+    let read = std::panic::catch_unwind(|| outcome("bare_77", &out));
+    assert!(read.is_err(), "a bare 77 passed as {read:?}");
+}
