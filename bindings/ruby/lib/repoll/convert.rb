@@ -50,12 +50,13 @@ module Repoll
     # clamped to 2**63-1; nil and negative values give -1 ("no limit").
     def ns(seconds, what)
       return -1 if seconds.nil?
+      return seconds.negative? ? -1 : [seconds * NS_PER_S, I64_MAX].min if seconds.is_a?(Integer)
       raise TypeError, "#{what} must be a number of seconds, not #{seconds.class}" unless seconds.is_a?(Numeric)
       raise ArgumentError, "#{what} must not be NaN" if seconds.is_a?(Float) && seconds.nan?
       return -1 if seconds.negative?
       return I64_MAX if seconds.is_a?(Float) && seconds.infinite?
 
-      [(seconds.to_r * NS_PER_S).ceil, I64_MAX].min
+      [(seconds.to_r * NS_PER_S).ceil, I64_MAX].min # exact: a Float is a Rational
     end
 
     # A signal as Signal.trap takes it: 15, :TERM, "TERM", "SIGTERM".
