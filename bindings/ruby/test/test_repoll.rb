@@ -100,6 +100,15 @@ class TestRepoll < Minitest::Test
     assert_includes out, "make build"
   end
 
+  def test_a_missing_description_is_a_clear_error
+    out = IO.popen({ "REPOLL_JSON" => "/nonexistent/repoll.json" },
+                   [RbConfig.ruby, "-I#{File.expand_path("../lib", __dir__)}", "-e", 'require "repoll"'],
+                   err: %i[child out], &:read)
+    refute $?.success?
+    assert_includes out, "REPOLL_JSON: /nonexistent/repoll.json (no such file)"
+    assert_includes out, "make header"
+  end
+
   # -- lifetime --
 
   def test_open_with_a_block_closes_the_poller_and_returns_the_block_value
