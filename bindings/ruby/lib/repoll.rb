@@ -49,14 +49,14 @@ module Repoll
   class NotAvailable < NotImplementedError; end
 
   class << self
-    # Calls a library function by name, with Fiddle's conversions.
+    # Calls a library function by name (a Symbol), with Fiddle's conversions.
     def lib_call(name, *args)
-      FUNCTIONS.fetch(name.to_s).call(*args)
+      FUNCTIONS.fetch(name).call(*args)
     end
 
     # Whether the loaded library has the C function `name`.
     def available?(name)
-      FUNCTIONS.key?(name.to_s)
+      FUNCTIONS.key?(name.to_sym)
     end
 
     def require_function(name)
@@ -65,7 +65,8 @@ module Repoll
       raise NotAvailable, "repoll: #{name} is not in #{LIBRARY_PATH} (or in #{SPEC.path}); it needs a newer repoll"
     end
 
-    # rc when >= 0; else raises the error for -rc, naming `function`.
+    # rc when >= 0; else raises the error for -rc, naming `function` (a
+    # Symbol or String).
     def check(rc, function)
       return rc if rc >= 0
 
@@ -76,7 +77,7 @@ module Repoll
     def error(code, function)
       return PanicError.new("repoll: #{function}: #{strerror(-code)} (REPOLL_EPANIC)") if code == EPANIC
 
-      SystemCallError.new(function, code)
+      SystemCallError.new(function.to_s, code)
     end
 
     # The loaded library's version, "MAJOR.MINOR.PATCH".

@@ -69,7 +69,7 @@ module Repoll
       end
     end
 
-    # name => Fiddle::Function for every function of the description that
+    # :name => Fiddle::Function for every function of the description that
     # the library exports (a missing required one is a LoadError).
     def functions(handle, api)
       api.functions.each_value.with_object({}) do |fn, out|
@@ -80,7 +80,7 @@ module Repoll
 
           next
         end
-        out[fn.name] = Fiddle::Function.new(
+        out[fn.name.to_sym] = Fiddle::Function.new(
           address, fn.param_types.map { |t| fiddle_type(t) }, fiddle_type(fn.returns),
           name: fn.name, need_gvl: !RELEASE_GVL.include?(fn.name)
         )

@@ -298,7 +298,7 @@ module Repoll
     # One library call on the live handle; raises its error, naming it.
     def call(function, *args)
       rc = @handle.use { |h| Repoll.lib_call(function, h, *args) }
-      Repoll.check(rc, function.to_s)
+      Repoll.check(rc, function)
     end
 
     def new_buffer
