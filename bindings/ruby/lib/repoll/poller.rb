@@ -31,7 +31,8 @@ module Repoll
 
     # +maxevents+: the most events one #wait returns (its buffer is
     # allocated once, here). +flags+: 0 or an OR of Repoll::CLOEXEC (the
-    # default) and Repoll::RETRY_EINTR.
+    # default) and Repoll::RETRY_EINTR (which changes nothing here: #wait
+    # never sleeps inside the library, and #pwait's mask lets signals in).
     def initialize(maxevents: 1024, flags: CLOEXEC)
       @maxevents = Convert.int(maxevents, 1..Convert::INT_RANGE.max, "maxevents")
       flags = Convert.int(flags, Convert::INT_RANGE, "flags")
