@@ -382,6 +382,22 @@ class TestRepoll < Minitest::Test
     end
   end
 
+  def test_a_thread_blocked_in_pwait_does_not_keep_the_process_alive_at_exit
+    skip "repoll_pwait is not in this library" unless Repoll.available?(:repoll_pwait)
+    script = <<~RUBY
+      require "repoll"
+      poller = Repoll::Poller.new
+      Thread.new { poller.pwait(nil, sigmask: []) }
+      Thread.pass until Thread.list.last.status == "sleep"
+    RUBY
+    pid = Process.spawn(RbConfig.ruby, "-I#{File.expand_path("../lib", __dir__)}", "-e", script)
+    waiter = spawn { Process.wait2(pid)[1] }
+    exited = waiter.join(30) # a guard against hanging, not a time limit
+    Process.kill(:KILL, pid) unless exited
+    assert exited, "the process hung at exit"
+    assert_predicate waiter.value, :success?
+  end
+
   def test_calls_from_many_threads_at_once
     pairs = 8.times.map { UNIXSocket.pair }
     threads = pairs.each_with_index.map do |(a, _), i|

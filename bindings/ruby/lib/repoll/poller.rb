@@ -9,9 +9,36 @@ module Repoll
   # NIO::Selector. Every method may be called from several threads at once;
   # once closed, every method but close and closed? raises Errno::EBADF.
   class Poller
+    # The pollers with a #pwait in flight. Ruby cannot interrupt a C call
+    # (Fiddle gives it no unblocking function), so at exit, where it kills
+    # every thread and waits for them to end, a thread blocked in pwait
+    # would keep the process alive forever: at_exit closes these pollers,
+    # which ends their pwaits with Errno::EBADF. (Not in a forked child,
+    # whose copy lists waits of its parent's threads.)
+    PWAITING = Class.new do
+      def initialize
+        @lock = Mutex.new
+        @pollers = Hash.new(0)
+        @pid = Process.pid
+      end
+
+      def add(poller)
+        @lock.synchronize { @pollers[poller] += 1 }
+      end
+
+      def remove(poller)
+        @lock.synchronize { @pollers.delete(poller) if (@pollers[poller] -= 1).zero? }
+      end
+
+      def close_all
+        @lock.synchronize { @pollers.keys }.each(&:close) if Process.pid == @pid
+      end
+    end.new
+    at_exit { PWAITING.close_all }
+
     EVENT = Layout.new(SPEC.types.fetch("repoll_event_t"))
     EVENT_READ = EVENT.template("data", "events")
-    private_constant :EVENT, :EVENT_READ
+    private_constant :PWAITING, :EVENT, :EVENT_READ
 
     # Opens a poller; with a block, yields it and closes it when the block
     # ends (returning the block's value), as File.open does.
@@ -127,6 +154,7 @@ module Repoll
       set = Signals.sigset(sigmask)
       @handle.use do |h|
         buffer = @buffers.pop || new_buffer
+        PWAITING.add(self)
         begin
           n = Repoll.lib_call(:repoll_pwait, h, buffer, @maxevents, ns, set)
           raise Errno::EBADF, "repoll_pwait" if @handle.closed?
@@ -134,6 +162,7 @@ module Repoll
 
           with_trapped(decode(buffer, Repoll.check(n, "repoll_pwait")))
         ensure
+          PWAITING.remove(self)
           @buffers << buffer
         end
       end
