@@ -109,13 +109,14 @@ func TestStrerrorIsTheLibrarys(t *testing.T) {
 }
 
 // The process must run the library REPOLL_LIBRARY names (test.sh links it
-// through a throwaway repoll.pc), not some installed copy.
+// through a throwaway repoll.pc), not some installed copy. Compared as files
+// (device and inode): cargo hardlinks target/debug/deps/librepoll.so.
 func TestTheLinkedLibraryIsREPOLL_LIBRARY(t *testing.T) {
-	want := os.Getenv("REPOLL_LIBRARY")
-	if want == "" {
+	path := os.Getenv("REPOLL_LIBRARY")
+	if path == "" {
 		t.Skip("REPOLL_LIBRARY is not set (test.sh sets it)")
 	}
-	want, err := filepath.EvalSymlinks(want)
+	want, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,11 +126,32 @@ func TestTheLinkedLibraryIsREPOLL_LIBRARY(t *testing.T) {
 	}
 	for _, line := range strings.Split(string(maps), "\n") {
 		if i := strings.Index(line, "/"); i >= 0 && strings.Contains(line, "librepoll") {
-			if got, err := filepath.EvalSymlinks(line[i:]); err == nil && got == want {
-				return
+			if got, err := os.Stat(line[i:]); err != nil || !os.SameFile(got, want) {
+				t.Fatalf("loaded %s, want %s", line[i:], path)
 			}
-			t.Fatalf("loaded %s, want %s", line[i:], want)
+			return
 		}
 	}
-	t.Fatalf("no librepoll mapped; want %s", want)
+	t.Fatalf("no librepoll mapped; want %s", path)
+}
+
+// The README's example is the package's Example, whose output go test checks.
+func TestTheReadmeExampleIsTheTestedExample(t *testing.T) {
+	src, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(src)
+	start, end := strings.Index(body, "func Example() {\n"), strings.Index(body, "\t// Output:")
+	if start < 0 || end < start {
+		t.Fatal("example_test.go has no Example with an Output")
+	}
+	body = body[start:end]
+	if !strings.Contains(string(readme), strings.Replace(body, "func Example() {", "func main() {", 1)) {
+		t.Fatal("README.md's example differs from Example in example_test.go")
+	}
 }
