@@ -6,100 +6,99 @@ import "unsafe"
 
 // Constants of include/repoll.h, named without the REPOLL_ prefix.
 const (
-	// VERSION_MAJOR is REPOLL_VERSION_MAJOR: See include/repoll.h.
+	// VERSION_MAJOR is REPOLL_VERSION_MAJOR. The version of this header;
+	// repoll_version() is the library's.
 	VERSION_MAJOR = 0
-	// VERSION_MINOR is REPOLL_VERSION_MINOR: See include/repoll.h.
+	// VERSION_MINOR is REPOLL_VERSION_MINOR. The version of this header;
+	// repoll_version() is the library's.
 	VERSION_MINOR = 1
-	// VERSION_PATCH is REPOLL_VERSION_PATCH: See include/repoll.h.
+	// VERSION_PATCH is REPOLL_VERSION_PATCH. The version of this header;
+	// repoll_version() is the library's.
 	VERSION_PATCH = 0
-	// VERSION_STRING is REPOLL_VERSION_STRING: See include/repoll.h.
+	// VERSION_STRING is REPOLL_VERSION_STRING. The version of this header;
+	// repoll_version() is the library's.
 	VERSION_STRING = "0.1.0"
-	// IN is REPOLL_IN: Readable.
+	// IN is REPOLL_IN. Readable.
 	IN uint32 = 0x1
-	// PRI is REPOLL_PRI: Urgent data or an exceptional condition; may be requested alone.
+	// PRI is REPOLL_PRI. Urgent data or an exceptional condition; may be requested
+	// alone.
 	PRI uint32 = 0x2
-	// OUT is REPOLL_OUT: Writable.
+	// OUT is REPOLL_OUT. Writable.
 	OUT uint32 = 0x4
-	// ERR is REPOLL_ERR: Error condition. Always reported; need not be requested.
+	// ERR is REPOLL_ERR. Error condition. Always reported; need not be requested.
 	ERR uint32 = 0x8
-	// HUP is REPOLL_HUP: Hang-up. Always reported; need not be requested.
+	// HUP is REPOLL_HUP. Hang-up. Always reported; need not be requested.
 	HUP uint32 = 0x10
-	// RDNORM is REPOLL_RDNORM: Normal data readable.
+	// RDNORM is REPOLL_RDNORM. Normal data readable.
 	RDNORM uint32 = 0x40
-	// RDBAND is REPOLL_RDBAND: Priority band data readable.
+	// RDBAND is REPOLL_RDBAND. Priority band data readable.
 	RDBAND uint32 = 0x80
-	// WRNORM is REPOLL_WRNORM: Normal data writable.
+	// WRNORM is REPOLL_WRNORM. Normal data writable.
 	WRNORM uint32 = 0x100
-	// WRBAND is REPOLL_WRBAND: Priority band data writable.
+	// WRBAND is REPOLL_WRBAND. Priority band data writable.
 	WRBAND uint32 = 0x200
-	// MSG is REPOLL_MSG: Accepted for compatibility; Linux never reports it.
+	// MSG is REPOLL_MSG. Accepted for compatibility; Linux never reports it.
 	MSG uint32 = 0x400
-	// RDHUP is REPOLL_RDHUP: The peer shut down its writing half (stream sockets).
+	// RDHUP is REPOLL_RDHUP. The peer shut down its writing half (stream sockets).
 	RDHUP uint32 = 0x2000
-	// EXCLUSIVE is REPOLL_EXCLUSIVE: Add only: wake just one of several epoll instances waiting on the same file. Combines only with IN, OUT, ERR, HUP, WAKEUP and ET.
+	// EXCLUSIVE is REPOLL_EXCLUSIVE. Add only: wake just one of several epoll
+	// instances waiting on the same file. Combines only with IN, OUT, ERR, HUP,
+	// WAKEUP and ET.
 	EXCLUSIVE uint32 = 0x10000000
-	// WAKEUP is REPOLL_WAKEUP: Keep the system from suspending while the event is pending (needs CAP_BLOCK_SUSPEND; silently ignored by the kernel without it).
+	// WAKEUP is REPOLL_WAKEUP. Keep the system from suspending while the event is
+	// pending (needs CAP_BLOCK_SUSPEND; silently ignored by the kernel without
+	// it).
 	WAKEUP uint32 = 0x20000000
-	// ONESHOT is REPOLL_ONESHOT: Report once, then disarm until `repoll_modify` re-arms the fd.
+	// ONESHOT is REPOLL_ONESHOT. Report once, then disarm until `repoll_modify`
+	// re-arms the fd.
 	ONESHOT uint32 = 0x40000000
-	// ET is REPOLL_ET: Edge-triggered: report a change once, not a state for as long as it lasts.
+	// ET is REPOLL_ET. Edge-triggered: report a change once, not a state for as
+	// long as it lasts.
 	ET uint32 = 0x80000000
-	// WAKE is REPOLL_WAKE: Reported (never requested) by a `repoll_wake`.
+	// WAKE is REPOLL_WAKE. Reported (never requested) by a `repoll_wake`.
 	WAKE uint32 = 0x1000000
-	// TIMER is REPOLL_TIMER: Reported (never requested) by an expired timer.
+	// TIMER is REPOLL_TIMER. Reported (never requested) by an expired timer.
 	TIMER uint32 = 0x2000000
-	// SIGNAL is REPOLL_SIGNAL: Reported (never requested) by a delivered signal.
+	// SIGNAL is REPOLL_SIGNAL. Reported (never requested) by a delivered signal.
 	SIGNAL uint32 = 0x4000000
-	// CTL_ADD is REPOLL_CTL_ADD: `repoll_ctl` op: register an fd.
+	// CTL_ADD is REPOLL_CTL_ADD. `repoll_ctl` op: register an fd.
 	CTL_ADD = 1
-	// CTL_DEL is REPOLL_CTL_DEL: `repoll_ctl` op: remove a registration.
+	// CTL_DEL is REPOLL_CTL_DEL. `repoll_ctl` op: remove a registration.
 	CTL_DEL = 2
-	// CTL_MOD is REPOLL_CTL_MOD: `repoll_ctl` op: change a registration's events and data.
+	// CTL_MOD is REPOLL_CTL_MOD. `repoll_ctl` op: change a registration's events
+	// and data.
 	CTL_MOD = 3
-	// CLOEXEC is REPOLL_CLOEXEC: `repoll_create` flag: close the epoll fd on exec (equals EPOLL_CLOEXEC).
+	// CLOEXEC is REPOLL_CLOEXEC. `repoll_create` flag: close the epoll fd on exec
+	// (equals EPOLL_CLOEXEC).
 	CLOEXEC = 524288
-	// RETRY_EINTR is REPOLL_RETRY_EINTR: `repoll_create` flag: retry waits interrupted by a signal handler instead of returning -EINTR, with the remaining time taken from a monotonic deadline.
+	// RETRY_EINTR is REPOLL_RETRY_EINTR. `repoll_create` flag: retry waits
+	// interrupted by a signal handler instead of returning -EINTR, with the
+	// remaining time taken from a monotonic deadline.
 	RETRY_EINTR = 1
-	// FEATURE_PWAIT2 is REPOLL_FEATURE_PWAIT2: `repoll_features` bit: the kernel has epoll_pwait2, so `repoll_wait_ns` waits with nanosecond precision.
+	// FEATURE_PWAIT2 is REPOLL_FEATURE_PWAIT2. `repoll_features` bit: the kernel
+	// has epoll_pwait2, so `repoll_wait_ns` waits with nanosecond precision.
 	FEATURE_PWAIT2 uint32 = 0x1
-	// FEATURE_EXCLUSIVE is REPOLL_FEATURE_EXCLUSIVE: `repoll_features` bit: the kernel accepts REPOLL_EXCLUSIVE.
+	// FEATURE_EXCLUSIVE is REPOLL_FEATURE_EXCLUSIVE. `repoll_features` bit: the
+	// kernel accepts REPOLL_EXCLUSIVE.
 	FEATURE_EXCLUSIVE uint32 = 0x2
-	// EPANIC is REPOLL_EPANIC: Error code beyond errno (returned negated): a Rust panic was caught at the library boundary. The handle is still usable; please report the bug.
+	// EPANIC is REPOLL_EPANIC. Error code beyond errno (returned negated): a Rust
+	// panic was caught at the library boundary. The handle is still usable; please
+	// report the bug.
 	EPANIC = 4097
 )
 
-// CtlOp is the library's repoll_ctl_op_t (24 bytes), passed to it as is.
-type CtlOp struct {
-	Op     int32
-	Fd     int32
-	Events uint32
-	Result int32
-	Data   uint64
-}
-
-// CtlOp's layout is the JSON's: each pair differs by zero, else a
-// constant underflows and the package does not compile.
-const (
-	_ uintptr = unsafe.Offsetof(CtlOp{}.Op) - 0
-	_ uintptr = 0 - unsafe.Offsetof(CtlOp{}.Op)
-	_ uintptr = unsafe.Offsetof(CtlOp{}.Fd) - 4
-	_ uintptr = 4 - unsafe.Offsetof(CtlOp{}.Fd)
-	_ uintptr = unsafe.Offsetof(CtlOp{}.Events) - 8
-	_ uintptr = 8 - unsafe.Offsetof(CtlOp{}.Events)
-	_ uintptr = unsafe.Offsetof(CtlOp{}.Result) - 12
-	_ uintptr = 12 - unsafe.Offsetof(CtlOp{}.Result)
-	_ uintptr = unsafe.Offsetof(CtlOp{}.Data) - 16
-	_ uintptr = 16 - unsafe.Offsetof(CtlOp{}.Data)
-	_ uintptr = unsafe.Sizeof(CtlOp{}) - 24
-	_ uintptr = 24 - unsafe.Sizeof(CtlOp{})
-	_ uintptr = unsafe.Alignof(CtlOp{}) - 8
-	_ uintptr = 8 - unsafe.Alignof(CtlOp{})
-)
-
-// Event is the library's repoll_event_t (16 bytes), passed to it as is.
+// Event is the library's repoll_event_t, passed to it as is.
+//
+// One readiness report, written by `repoll_wait`: 16 bytes, alignment 8, the
+// same on every architecture (unlike the kernel's packed `struct
+// epoll_event`), so bindings can declare it without special cases.
 type Event struct {
-	Data     uint64
-	Events   uint32
+	// The 64-bit value given at registration, returned unchanged.
+	Data uint64
+	// What is ready: kernel bits (IN, OUT, HUP, …) for an fd, or the WAKE, TIMER
+	// or SIGNAL bit for one of the library's sources.
+	Events uint32
+	// Always zero; keeps the record 16 bytes on every architecture.
 	reserved uint32
 }
 

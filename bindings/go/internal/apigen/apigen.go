@@ -17,14 +17,19 @@ import (
 // pointer to their Go names. A type listed here that the JSON lacks is an
 // error: the binding cannot be built without it.
 var Records = map[string]string{
-	"repoll_event_t":  "Event",
+	"repoll_event_t": "Event",
+}
+
+// Optional records are generated when the JSON has them (the batch API of
+// v0.2 is not in every library yet).
+var Optional = map[string]string{
 	"repoll_ctl_op_t": "CtlOp",
 }
 
 // Required names every constant the binding's own code uses; the JSON must
 // have each (all the others are exported too, whatever they are).
 var Required = []string{
-	"REPOLL_VERSION_MAJOR", "REPOLL_IN", "REPOLL_WAKE", "REPOLL_SIGNAL",
+	"REPOLL_VERSION_MAJOR", "REPOLL_EPANIC", "REPOLL_IN", "REPOLL_WAKE", "REPOLL_SIGNAL",
 	"REPOLL_CTL_ADD", "REPOLL_CTL_MOD", "REPOLL_CTL_DEL", "REPOLL_CLOEXEC",
 }
 
@@ -50,8 +55,7 @@ type api struct {
 	} `json:"types"`
 }
 
-// goTypes gives the Go type of each fixed-width C type. Constants of C type
-// `int` stay untyped (they are plain numbers, used with int and int32 alike).
+// goTypes gives the Go type of each fixed-width C type.
 var goTypes = map[string]string{
 	"uint8_t": "uint8", "uint16_t": "uint16", "uint32_t": "uint32", "uint64_t": "uint64",
 	"int8_t": "int8", "int16_t": "int16", "int32_t": "int32", "int64_t": "int64",
@@ -92,12 +96,10 @@ func constants(b *bytes.Buffer, a *api) error {
 		if err != nil {
 			return fmt.Errorf("apigen: constant %s: %w", c.Name, err)
 		}
-		doc := strings.Join(strings.Fields(c.Doc), " ")
-		if doc == "" {
-			doc = "See include/repoll.h."
-		}
-		fmt.Fprintf(b, "\t// %s is %s: %s\n", name, c.Name, doc)
-		if t, ok := goTypes[c.Type]; ok {
+		b.WriteString(comment(strings.TrimSpace(name+" is "+c.Name+". "+c.Doc), "\t"))
+		// The bit masks are typed (IN is a uint32, as Event.Events is); ops,
+		// flags and codes stay untyped numbers, used with int and int32 alike.
+		if t, ok := goTypes[c.Type]; ok && strings.HasPrefix(c.Type, "uint") {
 			fmt.Fprintf(b, "\t%s %s = %s\n", name, t, value)
 		} else {
 			fmt.Fprintf(b, "\t%s = %s\n", name, value)
@@ -142,13 +144,21 @@ func literal(ctype string, raw json.RawMessage) (string, error) {
 // compile-time assertions that Go lays it out at the JSON's offsets and size
 // (the binding hands these arrays to the library as they are).
 func records(b *bytes.Buffer, a *api) error {
-	names := make([]string, 0, len(Records))
-	for c := range Records {
+	all := map[string]string{}
+	for c, g := range Optional {
+		all[c] = g
+	}
+	for c, g := range Records {
+		all[c] = g
+	}
+	names := make([]string, 0, len(all))
+	for c := range all {
 		names = append(names, c)
 	}
 	sort.Strings(names)
 	for _, cname := range names {
-		goName := Records[cname]
+		goName := all[cname]
+		_, required := Records[cname]
 		found := false
 		for _, t := range a.Types {
 			if t.Name != cname {
@@ -158,11 +168,11 @@ func records(b *bytes.Buffer, a *api) error {
 			if t.Kind != "struct" || t.Size == nil || len(t.Fields) == 0 {
 				return fmt.Errorf("apigen: type %s is not a struct with a size and fields", cname)
 			}
-			doc := strings.Join(strings.Fields(t.Doc), " ")
-			if doc == "" {
-				doc = fmt.Sprintf("the library's %s (%d bytes), passed to it as is.", cname, *t.Size)
+			fmt.Fprintf(b, "// %s is the library's %s, passed to it as is.\n", goName, cname)
+			if t.Doc != "" {
+				b.WriteString("//\n" + comment(t.Doc, ""))
 			}
-			fmt.Fprintf(b, "// %s is %s\ntype %s struct {\n", goName, doc, goName)
+			fmt.Fprintf(b, "type %s struct {\n", goName)
 			var checks []string
 			for _, f := range t.Fields {
 				gt, ok := goTypes[f.Type]
@@ -170,8 +180,8 @@ func records(b *bytes.Buffer, a *api) error {
 					return fmt.Errorf("apigen: %s.%s: no Go type for %q or no offset", cname, f.Name, f.Type)
 				}
 				field := fieldName(f.Name)
-				if d := strings.Join(strings.Fields(f.Doc), " "); d != "" {
-					fmt.Fprintf(b, "\t// %s\n", d)
+				if f.Doc != "" {
+					b.WriteString(comment(f.Doc, "\t"))
 				}
 				fmt.Fprintf(b, "\t%s %s\n", field, gt)
 				checks = append(checks, fmt.Sprintf("unsafe.Offsetof(%s{}.%s)", goName, field), fmt.Sprint(*f.Offset))
@@ -187,7 +197,7 @@ func records(b *bytes.Buffer, a *api) error {
 			}
 			b.WriteString(")\n\n")
 		}
-		if !found {
+		if !found && required {
 			return fmt.Errorf("apigen: the JSON has no type %s, which the binding needs", cname)
 		}
 	}
@@ -207,4 +217,24 @@ func fieldName(c string) string {
 		}
 	}
 	return strings.Join(parts, "")
+}
+
+// comment wraps text as // lines of at most about 76 columns after indent.
+func comment(text, indent string) string {
+	var b strings.Builder
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > 76 {
+			b.WriteString(indent + "// " + line + "\n")
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		b.WriteString(indent + "// " + line + "\n")
+	}
+	return b.String()
 }
