@@ -34,8 +34,14 @@ Libs: -L\${libdir} -Wl,-rpath,\${libdir} -lrepoll
 Cflags: -I\${includedir}
 PC
 export PKG_CONFIG_PATH="$tmp/pkgconfig" REPOLL_LIBRARY="$lib"
+# Go's build cache keys a cgo package on CGO_CFLAGS but neither on what
+# pkg-config says nor on headers outside the package: without this, a
+# package built in an earlier run links against that run's deleted lib/,
+# or compiles against an older repoll.h.
+key=$(cat "$tmp/pkgconfig/repoll.pc" "$root/include/repoll.h" | sha256sum | cut -c1-16)
+export CGO_CFLAGS="${CGO_CFLAGS:-$(go env CGO_CFLAGS)} -DREPOLL_GO_TEST_KEY=$key"
 # A fresh CI machine (root, perhaps without HOME) still gets a build cache.
-go env GOCACHE >/dev/null 2>&1 && [ -n "$(go env GOCACHE 2>/dev/null)" ] || export GOCACHE="$tmp/gocache"
+case $(go env GOCACHE 2>/dev/null) in ""|off) export GOCACHE="$tmp/gocache" ;; esac
 
 status=0
 go vet ./... || status=1
