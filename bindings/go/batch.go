@@ -7,7 +7,11 @@
 package repoll
 
 /*
-#include <repoll.h>
+#include "shim.h"
+
+static inline int go_ctl_batch(uintptr_t h, repoll_ctl_op_t *ops, int n) {
+	return repoll_ctl_batch(go_h(h), ops, n);
+}
 */
 import "C"
 
@@ -41,7 +45,7 @@ func (p *Poller) CtlBatch(ops []CtlOp) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rc := C.repoll_ctl_batch(h, (*C.repoll_ctl_op_t)(unsafe.Pointer(&ops[0])), C.int(len(ops)))
+	rc := C.go_ctl_batch(h, (*C.repoll_ctl_op_t)(unsafe.Pointer(&ops[0])), C.int(len(ops)))
 	p.leave()
 	if rc < 0 {
 		return 0, check(fn, rc)

@@ -64,3 +64,13 @@ func BenchmarkAdd(b *testing.B) {
 		}
 	}
 }
+
+// The floor under every call above: one cgo crossing into the library and
+// back (repoll_features returns a value probed once).
+func BenchmarkCgoCallFloor(b *testing.B) {
+	repoll.Features()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		repoll.Features()
+	}
+}

@@ -1,7 +1,7 @@
 package repoll
 
 /*
-#include <repoll.h>
+#include "shim.h"
 */
 import "C"
 
@@ -16,7 +16,7 @@ import (
 // signals. Every method may be called from any goroutine, concurrently with
 // any other, Close included.
 type Poller struct {
-	h *C.repoll_t // set by New, released once by the last call out (see leave)
+	h C.uintptr_t // the repoll_t *, set by New, released by the last call out (see leave)
 
 	// state is 2 * (calls in flight) + 1 once closed. A call counts itself in
 	// before it passes h to the library and out afterwards; the handle is
@@ -42,8 +42,8 @@ func New(flags ...int) (*Poller, error) {
 			f |= x
 		}
 	}
-	var h *C.repoll_t
-	if err := check("repoll_create", C.repoll_create(&h, C.int(f))); err != nil {
+	var h C.uintptr_t
+	if err := check("repoll_create", C.go_create(&h, C.int(f))); err != nil {
 		return nil, err
 	}
 	p := &Poller{h: h}
@@ -53,11 +53,11 @@ func New(flags ...int) (*Poller, error) {
 }
 
 // enter counts a call in, or fails with EBADF once the poller is closed.
-func (p *Poller) enter(fn string) (*C.repoll_t, error) {
+func (p *Poller) enter(fn string) (C.uintptr_t, error) {
 	for {
 		s := p.state.Load()
 		if s&closedBit != 0 {
-			return nil, errno(fn, syscall.EBADF)
+			return 0, errno(fn, syscall.EBADF)
 		}
 		if p.state.CompareAndSwap(s, s+2) {
 			return p.h, nil
@@ -71,10 +71,10 @@ func (p *Poller) enter(fn string) (*C.repoll_t, error) {
 func (p *Poller) leave() error {
 	s := p.state.Load()
 	if s&closedBit != 0 && s > 2+closedBit {
-		C.repoll_wake(p.h) // our own count keeps h alive here
+		C.go_wake(p.h) // our own count keeps h alive here
 	}
 	if p.state.Add(-2) == closedBit {
-		return check("repoll_close", C.repoll_close(p.h))
+		return check("repoll_close", C.go_close(p.h))
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (p *Poller) Close() error {
 	}
 	runtime.SetFinalizer(p, nil)
 	p.signals.stopAll()
-	C.repoll_wake(h) // blocked waits see the closed bit and fail
+	C.go_wake(h) // blocked waits see the closed bit and fail
 	return p.leave()
 }
 
@@ -114,7 +114,7 @@ func (p *Poller) Fd() int {
 	if err != nil {
 		return -1
 	}
-	fd := int(C.repoll_fd(h))
+	fd := int(C.go_fd(h))
 	p.leave()
 	if fd < 0 {
 		return -1
@@ -130,7 +130,7 @@ func (p *Poller) ctl(fn string, op C.int, fd int, events uint32, data uint64) er
 	if err != nil {
 		return err
 	}
-	rc := C.repoll_ctl(h, op, C.int(fd), C.uint32_t(events), C.uint64_t(data))
+	rc := C.go_ctl(h, op, C.int(fd), C.uint32_t(events), C.uint64_t(data))
 	p.leave()
 	return check(fn, rc)
 }
@@ -170,7 +170,7 @@ func (p *Poller) wake() error {
 	if err != nil {
 		return err
 	}
-	rc := C.repoll_wake(h)
+	rc := C.go_wake(h)
 	p.leave()
 	return check("repoll_wake", rc)
 }
@@ -184,10 +184,12 @@ func (p *Poller) AddTimer(first, interval time.Duration, data uint64) (uint64, e
 	if err != nil {
 		return 0, err
 	}
-	var id C.uint64_t
-	rc := C.repoll_timer_add(h, C.int64_t(first), C.int64_t(interval), C.uint64_t(data), &id)
+	t := C.go_timer_add(h, C.int64_t(first), C.int64_t(interval), C.uint64_t(data))
 	p.leave()
-	return uint64(id), check("repoll_timer_add", rc)
+	if err := check("repoll_timer_add", t.rc); err != nil {
+		return 0, err
+	}
+	return uint64(t.id), nil
 }
 
 // CancelTimer cancels a timer before its next expiry. ENOENT for an unknown
@@ -197,7 +199,7 @@ func (p *Poller) CancelTimer(id uint64) error {
 	if err != nil {
 		return err
 	}
-	rc := C.repoll_timer_cancel(h, C.uint64_t(id))
+	rc := C.go_timer_cancel(h, C.uint64_t(id))
 	p.leave()
 	return check("repoll_timer_cancel", rc)
 }

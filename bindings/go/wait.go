@@ -1,7 +1,7 @@
 package repoll
 
 /*
-#include <repoll.h>
+#include "shim.h"
 */
 import "C"
 
@@ -46,7 +46,7 @@ func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
 	}
 	defer p.leave()
 	for {
-		rc := C.repoll_wait_ns(h, (*C.repoll_event_t)(unsafe.Pointer(&events[0])), C.int(max), C.int64_t(ns))
+		rc := C.go_wait_ns(h, (*C.repoll_event_t)(unsafe.Pointer(&events[0])), C.int(max), C.int64_t(ns))
 		if p.closed() {
 			return 0, errno(fn, syscall.EBADF)
 		}
@@ -78,7 +78,7 @@ func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
 // kept only if Wake asked for it, followed by the signals the os/signal
 // bridges have marked pending (as many as fit; a fresh wake reports the
 // rest next time). Returns the new count.
-func (p *Poller) internalWakes(h *C.repoll_t, ev []Event, n int) int {
+func (p *Poller) internalWakes(h C.uintptr_t, ev []Event, n int) int {
 	i := 0
 	for i < n && !(ev[i].Events&WAKE != 0 && ev[i].Data == 0) {
 		i++
@@ -92,7 +92,7 @@ func (p *Poller) internalWakes(h *C.repoll_t, ev []Event, n int) int {
 	}
 	n, more := p.signals.report(ev, n)
 	if more {
-		C.repoll_wake(h) // h is alive: the caller holds a count
+		C.go_wake(h) // h is alive: the caller holds a count
 	}
 	return n
 }

@@ -233,3 +233,24 @@ func TestSignalsOnTheWaitingThreadAreRetriedNotErrors(t *testing.T) {
 		}
 	}
 }
+
+// The hot calls allocate nothing on the Go side either (see shim.h).
+func TestWaitCtlWakeAndTimersDoNotAllocate(t *testing.T) {
+	p := newPoller(t)
+	r, w := pipe(t)
+	write(t, w)
+	ev := make([]repoll.Event, 4)
+	allocs := testing.AllocsPerRun(100, func() {
+		p.Add(r, repoll.IN, 1)
+		p.Modify(r, repoll.IN, 2)
+		p.Wait(ev, 0)
+		p.Delete(r)
+		p.Wake()
+		p.Wait(ev, 0)
+		id, _ := p.AddTimer(time.Hour, 0, 3)
+		p.CancelTimer(id)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per round", allocs)
+	}
+}
