@@ -2,6 +2,7 @@ package repoll_test
 
 import (
 	"errors"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -48,6 +49,16 @@ func TestANegativeTimeoutBlocksUntilAnFdIsReady(t *testing.T) {
 	write(t, w)
 	if res := receive(t, done); res.err != nil || len(res.events) != 1 || res.events[0].Data != 5 {
 		t.Fatalf("%+v", res)
+	}
+}
+
+func TestHugeTimeoutsNeitherWrapNorFail(t *testing.T) {
+	p := newPoller(t)
+	for _, d := range []time.Duration{math.MaxInt64, math.MinInt64} {
+		p.Wake()
+		if ev := waitAll(t, p, d); len(ev) != 1 || ev[0].Events != repoll.WAKE {
+			t.Fatalf("%v: %+v", d, ev)
+		}
 	}
 }
 
