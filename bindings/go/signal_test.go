@@ -2,8 +2,10 @@ package repoll_test
 
 import (
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"repoll"
 )
@@ -102,3 +104,23 @@ type notASyscallSignal struct{}
 
 func (notASyscallSignal) String() string { return "not a syscall.Signal" }
 func (notASyscallSignal) Signal()        {}
+
+func TestCloseStopsTheSignalGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p, err := repoll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.AddSignal(syscall.SIGUSR1, 1)
+	p.AddSignal(syscall.SIGUSR2, 2)
+	if runtime.NumGoroutine() < before+2 {
+		t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+	}
+	p.Close()
+	for deadline := time.Now().Add(hang); runtime.NumGoroutine() > before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
