@@ -65,8 +65,9 @@ impl Epoll {
     /// One wait system call (see [`pwait2::wait`]), with `sigmask` as the
     /// thread's signal mask while it sleeps when given. Leaves the `n`
     /// records it returns in the kernel's layout for the caller to
-    /// [`crate::event::widen`]. An empty `events` is `EINVAL`.
-    #[inline]
+    /// [`crate::event::widen`]. An empty `events` is `EINVAL`. Always
+    /// inlined (see [`pwait2::wait`]).
+    #[inline(always)]
     pub(crate) fn wait_kernel(
         &self,
         events: &mut [Event],
