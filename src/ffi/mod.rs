@@ -163,12 +163,13 @@ const _: () = assert!(
     std::mem::size_of::<repoll_ctl_op>() == 24 && std::mem::align_of::<repoll_ctl_op>() == 8
 );
 
-/// Applies `n` registrations in one call: for each `ops[i]` in array order,
-/// exactly what `repoll_ctl(ep, ops[i].op, ops[i].fd, ops[i].events,
-/// ops[i].data)` would do, with its return value written to
-/// `ops[i].result`. A failing op does not stop the others, and a later op
-/// sees the effect of an earlier one (an ADD then a MOD of the same fd
-/// works). Nothing but the `result` fields is written.
+/// Applies `n` registrations in one call, each as `repoll_ctl` would, in
+/// array order, writing each one's return value to its `result`.
+///
+/// For each `ops[i]`, exactly what `repoll_ctl(ep, ops[i].op, ops[i].fd,
+/// ops[i].events, ops[i].data)` would do. A failing op does not stop the
+/// others, and a later op sees the effect of an earlier one (an ADD then a
+/// MOD of the same fd works). Nothing but the `result` fields is written.
 ///
 /// Each `result` is 0 or one of the errors `repoll_ctl` documents (-EEXIST,
 /// -ENOENT, -EBADF, -EPERM, -EINVAL for an unknown `op`, bad `events` bits
@@ -179,7 +180,8 @@ const _: () = assert!(
 /// with `n` > 0, `n` < 0), -EBADF (the handle is closed). `n` == 0 returns 0
 /// (and `ops` may then be NULL).
 ///
-/// Directions: `ops` inout (`result` out, every other field in).
+/// Directions: `ops` inout. Only each op's `result` is written; the other
+/// fields are read.
 ///
 /// Thread rules: as `repoll_ctl`, op by op: a concurrent call may see some
 /// of the ops applied and not yet the others. Does not allocate and takes no
@@ -255,7 +257,7 @@ pub unsafe extern "C" fn repoll_delete(ep: *mut repoll_t, fd: c_int) -> c_int {
 ///
 /// Borrows `events` for the call only. Any `maxevents` that the array really
 /// holds is accepted; nothing is allocated and no lock is taken. Several
-/// threads may wait on the same handle at once.
+/// threads may wait on the same handle at once. Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait(
     ep: *mut repoll_t,
@@ -281,6 +283,7 @@ pub unsafe extern "C" fn repoll_wait(
 /// milliseconds (0 stays 0), so it never returns before the timeout passed.
 /// `repoll_features()` tells which applies. Huge values are never wrapped
 /// into "block forever". Same returns and rules as `repoll_wait`.
+/// Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait_ns(
     ep: *mut repoll_t,
@@ -292,12 +295,13 @@ pub unsafe extern "C" fn repoll_wait_ns(
     boundary!(unsafe { wait(ep, events, maxevents, Timeout::from_nanos(timeout_ns), None) })
 }
 
-/// Waits like `repoll_wait_ns`, with the calling thread's signal mask set to
-/// `*sigmask` for the duration of the wait, atomically, as epoll_pwait2(2)
-/// does: a signal that `*sigmask` unblocks can interrupt the wait but can
-/// never arrive between the mask change and the sleep, which swapping the
-/// mask with pthread_sigmask around `repoll_wait` cannot promise. Typical
-/// use: keep a signal blocked, test a flag its handler sets, then wait with a
+/// `repoll_wait_ns` with the thread's signal mask set to `*sigmask` for the
+/// wait only, atomically, as epoll_pwait2(2) does.
+///
+/// A signal that `*sigmask` unblocks can interrupt the wait but can never
+/// arrive between the mask change and the sleep, which swapping the mask
+/// with pthread_sigmask around `repoll_wait` cannot promise. Typical use:
+/// keep a signal blocked, test a flag its handler sets, then wait with a
 /// mask that unblocks it.
 ///
 /// `sigmask` NULL makes it exactly `repoll_wait_ns` (a REPOLL_RETRY_EINTR
@@ -322,8 +326,7 @@ pub unsafe extern "C" fn repoll_wait_ns(
 /// `maxevents` <= 0), -EINTR (a signal handler ran), -EBADF (the handle was
 /// closed, as for `repoll_wait`).
 ///
-/// Directions: `events` out, `sigmask` in (read, never written; borrowed for
-/// the call only).
+/// Directions: `events` out. `*sigmask` is only read, during the call.
 ///
 /// Thread rules: as `repoll_wait`. Nothing is allocated and no lock is taken;
 /// the thread's own mask is never changed (no pthread_sigmask).
@@ -547,8 +550,9 @@ pub unsafe extern "C" fn repoll_signal_delete(ep: *mut repoll_t, signo: c_int) -
     })
 }
 
-/// A description of any return code of this library (negative or positive
-/// errno values, REPOLL_EPANIC; "Unknown error" for anything else).
+/// A description of any return value of this library: "Success" for 0 and
+/// any positive count, the errno's message for a negated errno value, one
+/// for -REPOLL_EPANIC, and "Unknown error" for any other negative value.
 ///
 /// Returns a static, NUL-terminated string, never NULL; the caller must not
 /// free it. Thread-safe and independent of the locale.
