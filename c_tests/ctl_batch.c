@@ -112,12 +112,12 @@ static void mixed_ops_each_get_repoll_ctls_result(repoll_t *ep) {
  * epoll fd (found as the fds that appear when they are created). */
 static void internal_fds_are_refused(void) {
     repoll_t *ep = make_poller(0);
-    unsigned char before[1024];
-    for (int fd = 0; fd < 1024; fd++) before[fd] = fcntl(fd, F_GETFD) != -1;
+    unsigned char before[FD_MAP_SIZE];
+    map_open_fds(before);
     uint64_t id;
     CHECK_OK(repoll_timer_add(ep, 3600000 * MS, 0, 1, &id));
     int timer_fd = -1;
-    for (int fd = 0; fd < 1024 && timer_fd < 0; fd++) {
+    for (int fd = 0; fd < FD_MAP_SIZE && timer_fd < 0; fd++) {
         char path[64], target[64] = "";
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         if (!before[fd] && readlink(path, target, sizeof target - 1) > 0 &&

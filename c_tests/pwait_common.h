@@ -60,7 +60,7 @@ static inline int stop_is_pending(void) {
 
 #define WAITERS 8
 
-struct waiter {
+struct stop_waiter {
     pthread_t thread;
     repoll_t *ep;
     atomic_int *ready;
@@ -72,8 +72,8 @@ struct waiter {
 /* The kernel test's waiter: STOP_SIGNAL is blocked (inherited), so a stop
  * sent at any moment either interrupts the sleep or waits, pending, for the
  * mask that lets it in; it can never land unseen before the sleep. */
-static void *waiter_main(void *arg) {
-    struct waiter *w = arg;
+static void *stop_waiter_main(void *arg) {
+    struct stop_waiter *w = arg;
     sigset_t mask = mask_letting_stop_in();
     repoll_event_t ev[4];
     stop_handled = 0;
@@ -93,10 +93,10 @@ static void *waiter_main(void *arg) {
 static inline void many_waiters_stop_signal(repoll_t *ep, int rounds, const char *what) {
     for (int round = 0; round < rounds; round++) {
         atomic_int ready = 0;
-        struct waiter w[WAITERS];
+        struct stop_waiter w[WAITERS];
         for (int i = 0; i < WAITERS; i++) {
-            w[i] = (struct waiter){.ep = ep, .ready = &ready, .rc = 12345};
-            CHECK(pthread_create(&w[i].thread, NULL, waiter_main, &w[i]) == 0);
+            w[i] = (struct stop_waiter){.ep = ep, .ready = &ready, .rc = 12345};
+            CHECK(pthread_create(&w[i].thread, NULL, stop_waiter_main, &w[i]) == 0);
         }
         while (atomic_load(&ready) < WAITERS) sched_yield();
         if (round % 4 == 1) sched_yield();
