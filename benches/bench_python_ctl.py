@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Registering N fds from Python: a loop of Poller.register (one foreign call
-per fd) vs one Poller.register_many (one repoll_ctl_batch call), and, when
---c-bench names a built benches/bench_ctl_batch, a loop of raw epoll_ctl in
-C for scale.
+per fd) vs one Poller.register_many (one repoll_ctl_batch call) vs that one
+call alone with its ops array built beforehand (call_only: the floor from
+this process), and, when --c-bench names a built benches/bench_ctl_batch,
+a loop of raw epoll_ctl in C for scale.
 
 Each sample registers all N eventfds in a fresh Poller (created and closed
 outside the timed part). The variants take turns round by round in a
@@ -17,6 +18,7 @@ Output: one line per variant "ctl_python variant=... key=value ...".
 """
 
 import argparse
+import array
 import os
 import re
 import resource
@@ -31,25 +33,47 @@ sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import repoll  # noqa: E402
 
 
+# Each fd's data is the fd (the binding's default), as in bench_ctl_batch.c.
 def per_fd(poller, fds):
     register = poller.register
     for fd in fds:
-        register(fd, repoll.IN, fd)
+        register(fd, repoll.IN)
 
 
 def batched(poller, fds):
-    poller.register_many(fds, repoll.IN, fds)
+    poller.register_many(fds, repoll.IN)
 
 
-VARIANTS = {"per_fd": per_fd, "batched": batched}
+def call_only(poller, fds, _ops={}):
+    """The repoll_ctl_batch call alone, its ops array built beforehand (and
+    kept between samples): what batched costs without the binding's work."""
+    n = len(fds)
+    if n not in _ops:
+        buf = bytearray(repoll._CTL_OP.pack(repoll.CTL_ADD, 0, repoll.IN, 0, 0) * n)
+        memoryview(buf).cast("i")[1::6] = array.array("i", fds)
+        memoryview(buf).cast("Q")[2::3] = array.array("Q", fds)
+        _ops[n] = (repoll.CtlOp * n).from_buffer(buf)
+    handle = poller._enter()
+    try:
+        t0 = time.thread_time_ns()
+        rc = repoll._lib.repoll_ctl_batch(handle, _ops[n], n)
+        elapsed = time.thread_time_ns() - t0
+    finally:
+        poller._leave()
+    if rc != n:
+        sys.exit(f"repoll_ctl_batch registered {rc} of {n}")
+    return elapsed
+
+
+VARIANTS = {"per_fd": per_fd, "batched": batched, "call_only": call_only}
 
 
 def sample(fn, fds):
     """CPU ns of registering all fds with fn, in a fresh poller."""
     with repoll.Poller(maxevents=16) as poller:
         t0 = time.thread_time_ns()
-        fn(poller, fds)
-        return time.thread_time_ns() - t0
+        elapsed = fn(poller, fds)
+        return elapsed if elapsed is not None else time.thread_time_ns() - t0
 
 
 def c_raw_ns_per_fd(c_bench, n):

@@ -45,6 +45,7 @@ import operator
 import os
 import signal as _signal
 import struct
+import sys
 import threading
 import time
 
@@ -96,6 +97,7 @@ assert ctypes.alignment(CtlOp) == 8, "repoll_ctl_op_t must be 8-byte aligned"
 
 _CTL_OP = struct.Struct("=iiIiQ")  # how one CtlOp is packed into the buffer
 assert _CTL_OP.size == ctypes.sizeof(CtlOp)
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 class _Sigset(ctypes.Structure):
@@ -362,15 +364,14 @@ def _fd_of(fileobj):
     return _int_in(fd, _INT_MIN, _INT_MAX, "fd")
 
 
-def _fd_array(fileobjs):
-    """The fds of ``fileobjs`` (ints or objects with fileno()) as an
-    ``array('i')``: built in one C loop when they are all ints."""
+def _packed_fds(fileobjs):
+    """The fds of ``fileobjs`` (ints or objects with fileno()) as native
+    int32s in a bytes object: packed in one C loop when they are all ints."""
+    fileobjs = fileobjs if isinstance(fileobjs, (list, tuple)) else list(fileobjs)
     try:
-        return array.array("i", fileobjs)
-    except OverflowError as e:
-        raise ValueError(f"an fd out of range [{_INT_MIN}, {_INT_MAX}]: {e}") from None
-    except TypeError:
-        return array.array("i", [_fd_of(f) for f in fileobjs])
+        return struct.pack(f"{len(fileobjs)}i", *fileobjs)
+    except struct.error:  # not all ints, or one out of range: say which
+        return struct.pack(f"{len(fileobjs)}i", *[_fd_of(f) for f in fileobjs])
 
 
 def _ns(seconds, what):
@@ -572,41 +573,48 @@ class Poller:
         registered. A value C cannot hold is a ValueError, before anything
         is registered.
         """
-        fds = _fd_array(fileobjs)
-        if data is None:
-            data = fds.tolist()
-            if data and min(fds) < 0:
-                data = [max(fd, 0) for fd in data]
-        self._ctl_batch(CTL_ADD, fds, events, data)
+        self._ctl_batch(CTL_ADD, _packed_fds(fileobjs), events, data)
 
     def unregister_many(self, fileobjs):
         """Stops watching every fd of ``fileobjs``, in one library call;
         failures are reported as by ``register_many``."""
-        self._ctl_batch(CTL_DEL, _fd_array(fileobjs), 0, None)
+        self._ctl_batch(CTL_DEL, _packed_fds(fileobjs), 0, 0)
 
     def _ctl_batch(self, op, fds, events, data):
-        """One repoll_ctl_batch of ``op`` on the fds of an ``array('i')``,
-        with ``events`` (one mask, or one per fd) and ``data`` (None: 0, or
-        one per fd). The ops array is a template op repeated, whose columns
-        are then overwritten through strided views: C loops, not a Python
-        loop per fd."""
-        n = len(fds)
+        """One repoll_ctl_batch of ``op`` on ``fds`` (int32s packed by
+        _packed_fds), with ``events`` (one mask, or one per fd) and ``data``
+        (None: each fd; one value for all; or one per fd). The ops array is
+        a template op repeated, whose columns are then overwritten through
+        strided views: C loops, not a Python loop per fd."""
+        n = len(fds) // 4
         if n == 0:
             return
         per_fd_events = not isinstance(events, int)
-        if per_fd_events and len(events) != n or data is not None and len(data) != n:
+        per_fd_data = data is not None and not isinstance(data, int)
+        if per_fd_events and len(events) != n or per_fd_data and len(data) != n:
             raise ValueError(f"{n} fds but a different number of event masks or data values")
-        template = _CTL_OP.pack(op, 0, 0 if per_fd_events else _int_in(events, 0, _U32_MAX, "events"), 0, 0)
-        buf = bytearray(template * n)
-        i32 = memoryview(buf).cast("i")
-        i32[1::6] = fds
+        template = _CTL_OP.pack(
+            op,
+            0,
+            0 if per_fd_events else _int_in(events, 0, _U32_MAX, "events"),
+            0,
+            0 if data is None or per_fd_data else _int_in(data, 0, _U64_MAX, "data"),
+        )
+        buf = bytearray(template) * n
+        u32 = memoryview(buf).cast("I")
+        fd_words = memoryview(fds).cast("I")  # the same bits, unsigned
+        u32[1::6] = fd_words
         try:
             if per_fd_events:
-                memoryview(buf).cast("I")[2::6] = array.array("I", events)
-            if data is not None:
+                u32[2::6] = array.array("I", events)
+            if per_fd_data:
                 memoryview(buf).cast("Q")[2::3] = array.array("Q", data)
         except OverflowError as e:
             raise ValueError(f"an event mask or data value C cannot hold: {e}") from None
+        if data is None:
+            # The data is the fd: its bits in the low half of the 64-bit
+            # field. A negative fd's data does not matter (its add fails).
+            u32[4 if _LITTLE_ENDIAN else 5::6] = fd_words
         ops = (CtlOp * n).from_buffer(buf)
         handle = self._enter()
         try:
@@ -615,7 +623,8 @@ class Poller:
             self._leave()
         _check(rc)
         if rc != n:
-            failures = [(i, _error(r)) for i, r in enumerate(i32[3::6]) if r != 0]
+            results = memoryview(buf).cast("i")[3::6]
+            failures = [(i, _error(r)) for i, r in enumerate(results) if r != 0]
             first = failures[0][1]
             first.failures = failures
             raise first
