@@ -60,6 +60,16 @@ static inline int stop_is_pending(void) {
 
 #define WAITERS 8
 
+/* `rounds` scaled by REPOLL_STRESS_SCALE (0.2 under valgrind, where each
+ * thread costs milliseconds), never fewer than 10. */
+static inline int scaled_rounds(int rounds) {
+    const char *env = getenv("REPOLL_STRESS_SCALE");
+    double scale = env && *env ? atof(env) : 1.0;
+    CHECK(scale > 0 && scale <= 100);
+    int n = (int)(rounds * scale);
+    return n < 10 ? 10 : n;
+}
+
 struct stop_waiter {
     pthread_t thread;
     repoll_t *ep;
@@ -86,11 +96,12 @@ static void *stop_waiter_main(void *arg) {
     return NULL;
 }
 
-/* `rounds` rounds of WAITERS threads blocked in repoll_pwait on `ep`, each
+/* `rounds` rounds (scaled) of WAITERS threads blocked in repoll_pwait on `ep`, each
  * sent STOP_SIGNAL as soon as it says it is about to wait (sometimes after
  * a pause, so both "before the sleep" and "during the sleep" happen): every
  * waiter must return -EINTR with its handler run, none may time out. */
 static inline void many_waiters_stop_signal(repoll_t *ep, int rounds, const char *what) {
+    rounds = scaled_rounds(rounds);
     for (int round = 0; round < rounds; round++) {
         atomic_int ready = 0;
         struct stop_waiter w[WAITERS];

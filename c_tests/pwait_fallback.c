@@ -29,11 +29,11 @@ int main(void) {
 
         /* A timer and a signal of the handle, through the masked loop. */
         uint64_t id;
+        int64_t t0 = now_ns();
         CHECK_OK(repoll_timer_add(ep, 5 * MS, 0, 7, &id));
         CHECK_OK(repoll_signal_add(ep, SIGUSR2, 8));
         sigset_t mask = mask_letting_stop_in();
         repoll_event_t ev[4];
-        int64_t t0 = now_ns();
         CHECK_EQ(repoll_pwait(ep, ev, 4, WAITER_TIMEOUT, &mask), 1);
         CHECK(now_ns() - t0 >= 5 * MS);
         CHECK_EQ(ev[0].data, 7);

@@ -4,10 +4,10 @@
  * Each must return -EINTR with its handler run: none may sleep its 10 s
  * timeout (what swapping the mask with pthread_sigmask around repoll_wait
  * does when the signal lands between the swap and the sleep). Repeated
- * 200 rounds per kind of handle to catch that race: a plain handle (one
- * system call per wait), a REPOLL_RETRY_EINTR one (which must not retry a
- * masked wait), and one with a timer, a signal, fds and a wake in use (the
- * library's own loop). The epoll_pwait2 path; pwait_fallback.c runs the
+ * 200 rounds (times REPOLL_STRESS_SCALE) per kind of handle to catch that
+ * race: a plain handle (one system call per wait), a REPOLL_RETRY_EINTR one
+ * (which must not retry a masked wait), and one with a timer, a signal, fds
+ * and a wake in use (the library's own loop). The epoll_pwait2 path; pwait_fallback.c runs the
  * same against epoll_pwait. */
 #include "pwait_common.h"
 
