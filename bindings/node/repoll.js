@@ -96,13 +96,17 @@ function ns(ms, name, negative) {
   return !Number.isFinite(n) || BigInt(n) > I64_MAX ? I64_MAX : BigInt(n);
 }
 
+// Reads the events of one wait. A data below 2^53 is read as two 32-bit
+// halves (no BigInt on the common path).
 function decode(bytes, count, bigint) {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Array(count);
   for (let i = 0; i < count; i++) {
     const at = i * EVENT.size;
-    let data = view.readBigUInt64LE(at + EVENT.data);
-    if (!bigint && data <= BigInt(Number.MAX_SAFE_INTEGER)) data = Number(data);
+    const high = view.readUInt32LE(at + EVENT.data + 4);
+    const data = bigint || high >= 2 ** 21
+      ? view.readBigUInt64LE(at + EVENT.data)
+      : high * 2 ** 32 + view.readUInt32LE(at + EVENT.data);
     out[i] = [data, view.readUInt32LE(at + EVENT.events)];
   }
   return out;
@@ -327,11 +331,14 @@ class Poller {
   // the signals it received since the last report added.
   #report(count, bytes) {
     let events = decode(bytes, count, this.#bigint);
-    const wakes = events.filter(([, e]) => e === C.WAKE).length;
-    if (wakes && !this.#userWake) events = events.filter(([, e]) => e !== C.WAKE);
-    else if (wakes) this.#userWake = false;
-    for (const data of this.#pendingSignals.values()) events.push([data, C.SIGNAL]);
-    this.#pendingSignals.clear();
+    if (events.some(([, e]) => e === C.WAKE)) {
+      if (this.#userWake) this.#userWake = false;
+      else events = events.filter(([, e]) => e !== C.WAKE);
+    }
+    if (this.#pendingSignals.size) {
+      for (const data of this.#pendingSignals.values()) events.push([data, C.SIGNAL]);
+      this.#pendingSignals.clear();
+    }
     return events;
   }
 
