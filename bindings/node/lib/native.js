@@ -51,16 +51,20 @@ function mappedPath(fallback) {
 }
 
 // Where repoll.json may be, in order; lazily, so pkg-config runs only when
-// the places next to the library hold nothing.
+// nothing nearer holds it. A build tree has the library in
+// target/<profile>[/deps] below the root that holds include/; an
+// installation in <prefix>/lib[/<triplet>] below share/repoll/.
 function* apiCandidates(libPath) {
-  const dir = path.dirname(libPath);
-  // <root>/target/<profile>/librepoll.so -> <root>/include/
-  if (path.basename(path.dirname(dir)) === 'target') {
-    yield ['build tree', path.join(dir, '..', '..', 'include', 'repoll.json')];
+  const env = process.env.REPOLL_API_JSON;
+  if (env) {
+    yield ['REPOLL_API_JSON', env];
+    return;
   }
-  // <prefix>/lib[/<multiarch>]/librepoll.so.0 -> <prefix>/share/repoll/
-  yield ['installed beside the library', path.join(dir, '..', 'share', 'repoll', 'repoll.json')];
-  yield ['installed beside the library', path.join(dir, '..', '..', 'share', 'repoll', 'repoll.json')];
+  let dir = path.dirname(fs.realpathSync(libPath));
+  for (let up = 0; up < 4; up++, dir = path.dirname(dir)) {
+    yield ['build tree', path.join(dir, 'include', 'repoll.json')];
+    yield ['installation', path.join(dir, 'share', 'repoll', 'repoll.json')];
+  }
   let apidir = '';
   try {
     apidir = execFileSync('pkg-config', ['--variable=apidir', 'repoll'],
@@ -105,7 +109,7 @@ function loadApi(libPath) {
   throw new Error(
     `repoll: found the library (${libPath}) but not its API description repoll.json; tried:\n` +
     tried.join('\n') + '\nFix: run `make header` (or `cargo build`) in the build tree, or ' +
-    '`make install`, which puts it in <prefix>/share/repoll/.');
+    '`make install`, which puts it in <prefix>/share/repoll/, or set REPOLL_API_JSON to its full path.');
 }
 
 // Indexes the JSON by name and checks that everything NEEDED is there.

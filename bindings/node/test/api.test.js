@@ -44,8 +44,10 @@ function loadWithApi(edit) {
     fs.copyFileSync(repoll.libraryPath, lib);
     const api = JSON.parse(fs.readFileSync(repoll.apiPath, 'utf8'));
     if (edit) fs.writeFileSync(path.join(tree, 'include', 'repoll.json'), JSON.stringify(edit(api)));
+    const env = { ...process.env, REPOLL_LIBRARY: lib };
+    delete env.REPOLL_API_JSON;
     return spawnSync(process.execPath, ['-e', 'require(process.argv[1])', path.join(__dirname, '..')],
-      { env: { ...process.env, REPOLL_LIBRARY: lib }, encoding: 'utf8' });
+      { env, encoding: 'utf8' });
   } finally {
     fs.rmSync(tree, { recursive: true, force: true });
   }
