@@ -276,7 +276,8 @@ class Poller {
 
   /**
    * Waits for events without blocking the event loop or libuv's thread
-   * pool (the call runs on a thread of its own). Resolves with an array of
+   * pool (the call runs on a thread of its own; a poll, timeoutMs 0, runs
+   * here, since it never blocks). Resolves with an array of
    * [data, events] pairs, [] when `timeoutMs` passed. `timeoutMs`:
    * undefined, negative or Infinity blocks; 0 polls; otherwise at least
    * that many milliseconds (fractions allowed). Rejects with EBADF when the
@@ -288,7 +289,9 @@ class Poller {
     const deadline = typeof timeoutNs === 'number' && timeoutNs > 0 ? process.hrtime.bigint() + BigInt(timeoutNs) : null;
     waitThreads ||= new WaitThreads(libraryPath, fns.repoll_wake);
     for (;;) {
-      if (this.#pendingSignals.size) timeoutNs = 0; // report them now, with whatever else is ready
+      // A poll never blocks: no thread needed. Pending signals are reported
+      // at once, with whatever else is ready.
+      if (timeoutNs === 0 || this.#pendingSignals.size) return this.waitSync(0);
       this.#inflight++;
       let result;
       try {
@@ -298,7 +301,7 @@ class Poller {
       }
       if (this.#closed) throw ebadf('repoll_wait_ns');
       const events = this.#report(check(result.rc, 'repoll_wait_ns'), result.bytes);
-      if (events.length || timeoutNs === 0) return events;
+      if (events.length) return events;
       // Only a signal bridge's internal wake came back: wait on.
       if (deadline !== null) {
         const left = deadline - process.hrtime.bigint();

@@ -6,8 +6,9 @@
 //   register+del  one register plus one unregister of that socket (two
 //                 epoll_ctl; a register alone cannot be repeated on one fd)
 //   modify        one modify (one epoll_ctl, like a register)
-//   wait (async)  one awaited wait() returning one event: a round trip to
-//                 the binding's wait thread
+//   wait (async)  one awaited wait(-1) returning one event at once: the
+//                 round trip to the binding's wait thread (a wait(0) poll
+//                 runs inline, as waitSync(0) does)
 //
 //   node bench/ffi_cost.js [ITERATIONS]     (default 100000)
 //
@@ -67,7 +68,7 @@ async function main() {
     for (let i = 0; i < n; i++) p.modify(fd, repoll.IN, i);
   });
   await measure('wait (async)', Math.max(1, Math.floor(N / 10)), async (n) => {
-    for (let i = 0; i < n; i++) if ((await p.wait(0)).length !== 1) throw new Error('expected one event');
+    for (let i = 0; i < n; i++) if ((await p.wait(-1)).length !== 1) throw new Error('expected one event');
   });
   p.close();
   client.destroy();

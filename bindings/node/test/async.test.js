@@ -63,7 +63,9 @@ test('an awaited wait reports fd readiness, timers and data above 2^53', async (
     const pending = p.wait();
     pair.peer.write('x');
     assert.deepEqual(await pending, [[2n ** 63n + 5n, repoll.IN]]);
+    assert.deepEqual(await p.wait(0), [[2n ** 63n + 5n, repoll.IN]]); // level-triggered: still readable
     p.unregister(pair.quiet);
+    assert.deepEqual(await p.wait(0), []);
     p.addTimer(2, 0, 3);
     assert.deepEqual(await p.wait(), [[3, repoll.TIMER]]);
   } finally {
