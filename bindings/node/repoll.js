@@ -240,36 +240,82 @@ class Poller {
   /**
    * Applies many register / modify / unregister operations in one library
    * call (repoll_ctl_batch), in order. Each op is { op: 'register' |
-   * 'modify' | 'unregister', fd, events, data }. Returns one entry per op:
-   * null if it succeeded, else its Error (code, errno, syscall). One failing
-   * op does not stop the others.
+   * 'modify' | 'unregister', fd, events, data } (fd: anything register
+   * takes). Returns one entry per op: null if it succeeded, else its Error
+   * (code, errno, syscall). One failing op does not stop the others.
    */
   batch(ops) {
+    if (!Array.isArray(ops)) throw invalidArgType('ops', 'an Array', ops);
+    const OPS = { register: C.CTL_ADD, modify: C.CTL_MOD, unregister: C.CTL_DEL };
+    return this.#ctlBatch(ops.length, (i) => {
+      const o = ops[i];
+      const op = OPS[o && o.op];
+      if (op === undefined) throw invalidArgType(`ops[${i}].op`, "'register', 'modify' or 'unregister'", o && o.op);
+      return [op, o.fd, o.events === undefined ? (op === C.CTL_DEL ? 0 : C.IN) : o.events, o.data];
+    });
+  }
+
+  /**
+   * Registers every fd of `targets` in one library call, as register() would
+   * one by one. `events`: one mask for all, or an array with one per fd;
+   * `data`: undefined (each fd's data is the fd) or an array with one value
+   * per fd. All are tried, in order; if any failed, throws the first
+   * failure's Error, whose `failures` lists every { index, error } (the
+   * others stay registered).
+   */
+  registerMany(targets, events = C.IN, data) {
+    if (!Array.isArray(targets)) throw invalidArgType('targets', 'an Array', targets);
+    if (Array.isArray(events) && events.length !== targets.length) {
+      throw outOfRange('events.length', `${targets.length} (one per fd)`, events.length);
+    }
+    if (data !== undefined && !(Array.isArray(data) && data.length === targets.length)) {
+      throw invalidArgType('data', `undefined or an Array of ${targets.length} values`, data);
+    }
+    this.#throwFailures(this.#ctlBatch(targets.length, (i) =>
+      [C.CTL_ADD, targets[i], Array.isArray(events) ? events[i] : events, data && data[i]]));
+  }
+
+  /** Unregisters every fd of `targets` in one call; failures as registerMany. */
+  unregisterMany(targets) {
+    if (!Array.isArray(targets)) throw invalidArgType('targets', 'an Array', targets);
+    this.#throwFailures(this.#ctlBatch(targets.length, (i) => [C.CTL_DEL, targets[i], 0, 0]));
+  }
+
+  // One repoll_ctl_batch of `n` ops; opAt(i) gives [op, target, events,
+  // data] (data undefined: the fd). Every argument is checked before the
+  // call, so a bad one registers nothing. Returns each op's null or Error.
+  #ctlBatch(n, opAt) {
     if (!fns.repoll_ctl_batch || !CTL_OP) {
       const err = new Error(`repoll: ${libraryPath} has no repoll_ctl_batch (a library older than 0.2)`);
       err.code = 'ENOSYS';
       throw err;
     }
-    if (!Array.isArray(ops)) throw invalidArgType('ops', 'an Array', ops);
-    const OPS = { register: C.CTL_ADD, modify: C.CTL_MOD, unregister: C.CTL_DEL };
-    const buffer = Buffer.alloc(Math.max(ops.length, 1) * CTL_OP.size);
-    ops.forEach((o, i) => {
-      const op = OPS[o && o.op];
-      if (op === undefined) throw invalidArgType(`ops[${i}].op`, "'register', 'modify' or 'unregister'", o && o.op);
-      const fd = fdOf(o.fd);
+    const buffer = Buffer.alloc(Math.max(n, 1) * CTL_OP.size);
+    for (let i = 0; i < n; i++) {
+      const [op, target, events, data] = opAt(i);
+      const fd = fdOf(target);
       const at = i * CTL_OP.size;
       buffer.writeInt32LE(op, at + CTL_OP.op);
       buffer.writeInt32LE(fd, at + CTL_OP.fd);
-      buffer.writeUInt32LE(o.events === undefined ? (op === C.CTL_DEL ? 0 : C.IN)
-        : int(o.events, `ops[${i}].events`, 0, U32_MAX), at + CTL_OP.events);
-      buffer.writeBigUInt64LE(BigInt(o.data === undefined ? Math.max(fd, 0) : u64(o.data, `ops[${i}].data`)),
-        at + CTL_OP.data);
-    });
-    check(fns.repoll_ctl_batch(this.#live('repoll_ctl_batch'), buffer, ops.length), 'repoll_ctl_batch');
-    return ops.map((_, i) => {
+      buffer.writeUInt32LE(int(events, `events[${i}]`, 0, U32_MAX), at + CTL_OP.events);
+      buffer.writeBigUInt64LE(BigInt(data === undefined ? Math.max(fd, 0) : u64(data, `data[${i}]`)), at + CTL_OP.data);
+    }
+    check(fns.repoll_ctl_batch(this.#live('repoll_ctl_batch'), buffer, n), 'repoll_ctl_batch');
+    const results = new Array(n);
+    for (let i = 0; i < n; i++) {
       const rc = buffer.readInt32LE(i * CTL_OP.size + CTL_OP.result);
-      return rc < 0 ? libraryError(rc, 'repoll_ctl_batch', fns.repoll_strerror, C.EPANIC) : null;
-    });
+      results[i] = rc < 0 ? libraryError(rc, 'repoll_ctl_batch', fns.repoll_strerror, C.EPANIC) : null;
+    }
+    return results;
+  }
+
+  #throwFailures(results) {
+    const failures = [];
+    results.forEach((error, index) => error && failures.push({ index, error }));
+    if (!failures.length) return;
+    const { error } = failures[0];
+    error.failures = failures;
+    throw error;
   }
 
   // -- waiting --
