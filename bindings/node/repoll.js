@@ -96,6 +96,16 @@ function ns(ms, name, negative) {
   return !Number.isFinite(n) || BigInt(n) > I64_MAX ? I64_MAX : BigInt(n);
 }
 
+// Writes a u64() value; a Number as two 32-bit halves (no BigInt).
+function writeU64(buffer, at, value) {
+  if (typeof value === 'bigint') {
+    buffer.writeBigUInt64LE(value, at);
+  } else {
+    buffer.writeUInt32LE(value % 2 ** 32, at);
+    buffer.writeUInt32LE(Math.floor(value / 2 ** 32), at + 4);
+  }
+}
+
 // Reads the events of one wait. A data below 2^53 is read as two 32-bit
 // halves (no BigInt on the common path).
 function decode(bytes, count, bigint) {
@@ -247,12 +257,14 @@ class Poller {
   batch(ops) {
     if (!Array.isArray(ops)) throw invalidArgType('ops', 'an Array', ops);
     const OPS = { register: C.CTL_ADD, modify: C.CTL_MOD, unregister: C.CTL_DEL };
-    return this.#ctlBatch(ops.length, (i) => {
-      const o = ops[i];
+    const codes = ops.map((o, i) => {
       const op = OPS[o && o.op];
       if (op === undefined) throw invalidArgType(`ops[${i}].op`, "'register', 'modify' or 'unregister'", o && o.op);
-      return [op, o.fd, o.events === undefined ? (op === C.CTL_DEL ? 0 : C.IN) : o.events, o.data];
+      return op;
     });
+    return this.#ctlBatch(ops.length, (i) => codes[i], (i) => ops[i].fd,
+      (i) => (ops[i].events === undefined ? (codes[i] === C.CTL_DEL ? 0 : C.IN) : ops[i].events),
+      (i) => ops[i].data);
   }
 
   /**
@@ -271,40 +283,44 @@ class Poller {
     if (data !== undefined && !(Array.isArray(data) && data.length === targets.length)) {
       throw invalidArgType('data', `undefined or an Array of ${targets.length} values`, data);
     }
-    this.#throwFailures(this.#ctlBatch(targets.length, (i) =>
-      [C.CTL_ADD, targets[i], Array.isArray(events) ? events[i] : events, data && data[i]]));
+    const eventsOf = Array.isArray(events) ? (i) => events[i] : () => events;
+    this.#throwFailures(this.#ctlBatch(targets.length, () => C.CTL_ADD, (i) => targets[i], eventsOf,
+      data === undefined ? () => undefined : (i) => data[i]));
   }
 
   /** Unregisters every fd of `targets` in one call; failures as registerMany. */
   unregisterMany(targets) {
     if (!Array.isArray(targets)) throw invalidArgType('targets', 'an Array', targets);
-    this.#throwFailures(this.#ctlBatch(targets.length, (i) => [C.CTL_DEL, targets[i], 0, 0]));
+    this.#throwFailures(this.#ctlBatch(targets.length, () => C.CTL_DEL, (i) => targets[i], () => 0, () => 0));
   }
 
-  // One repoll_ctl_batch of `n` ops; opAt(i) gives [op, target, events,
-  // data] (data undefined: the fd). Every argument is checked before the
-  // call, so a bad one registers nothing. Returns each op's null or Error.
-  #ctlBatch(n, opAt) {
+  // One repoll_ctl_batch of `n` ops, the i-th being opOf(i) on targetOf(i)
+  // with eventsOf(i) and dataOf(i) (undefined: the fd). Every argument is
+  // checked before the call, so a bad one applies nothing. Returns each
+  // op's null or Error. Fields are stored through 32-bit views of the ops
+  // array (the JSON's offsets are multiples of 4 for these fields).
+  #ctlBatch(n, opOf, targetOf, eventsOf, dataOf) {
     if (!fns.repoll_ctl_batch || !CTL_OP) {
       const err = new Error(`repoll: ${libraryPath} has no repoll_ctl_batch (a library older than 0.2)`);
       err.code = 'ENOSYS';
       throw err;
     }
     const buffer = Buffer.alloc(Math.max(n, 1) * CTL_OP.size);
-    for (let i = 0; i < n; i++) {
-      const [op, target, events, data] = opAt(i);
-      const fd = fdOf(target);
-      const at = i * CTL_OP.size;
-      buffer.writeInt32LE(op, at + CTL_OP.op);
-      buffer.writeInt32LE(fd, at + CTL_OP.fd);
-      buffer.writeUInt32LE(int(events, `events[${i}]`, 0, U32_MAX), at + CTL_OP.events);
-      buffer.writeBigUInt64LE(BigInt(data === undefined ? Math.max(fd, 0) : u64(data, `data[${i}]`)), at + CTL_OP.data);
+    const i32 = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
+    const u32 = new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
+    const stride = CTL_OP.size / 4;
+    for (let i = 0, at = 0; i < n; i++, at += stride) {
+      const fd = fdOf(targetOf(i));
+      const data = dataOf(i);
+      i32[at + CTL_OP.op / 4] = opOf(i);
+      i32[at + CTL_OP.fd / 4] = fd;
+      u32[at + CTL_OP.events / 4] = int(eventsOf(i), `events[${i}]`, 0, U32_MAX);
+      writeU64(buffer, at * 4 + CTL_OP.data, data === undefined ? Math.max(fd, 0) : u64(data, `data[${i}]`));
     }
     check(fns.repoll_ctl_batch(this.#live('repoll_ctl_batch'), buffer, n), 'repoll_ctl_batch');
-    const results = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const rc = buffer.readInt32LE(i * CTL_OP.size + CTL_OP.result);
-      results[i] = rc < 0 ? libraryError(rc, 'repoll_ctl_batch', fns.repoll_strerror, C.EPANIC) : null;
+    const results = new Array(n).fill(null);
+    for (let i = 0, at = CTL_OP.result / 4; i < n; i++, at += stride) {
+      if (i32[at] < 0) results[i] = libraryError(i32[at], 'repoll_ctl_batch', fns.repoll_strerror, C.EPANIC);
     }
     return results;
   }
