@@ -17,6 +17,10 @@ const { libraryError, invalidArgType, outOfRange } = require('./lib/errors');
 
 const { fns, constants, types, libraryPath, apiPath } = native.load();
 
+// Events and batch ops are read and written little-endian (as on every
+// platform koffi ships prebuilt for): refuse anything else outright.
+if (os.endianness() !== 'LE') throw new Error('repoll: this binding supports little-endian hosts only');
+
 // ---- constants: REPOLL_IN -> IN, ... (all of repoll.json's) ----------------
 
 const C = {};
@@ -83,9 +87,9 @@ function u64(value, name) {
 }
 
 // Milliseconds (the unit of setTimeout) as int64 nanoseconds, rounded UP so
-// that a wait or timer is never early. `forever` is what a negative value,
-// undefined, null or Infinity means (-1 for "block"; a saturated time for a
-// timer, which then never fires).
+// that a wait or timer is never early. Undefined, null and negative values
+// become `negative`; Infinity and anything past 2^63-1 ns saturate (a wait
+// that long blocks, a timer that far never fires), never wrap.
 function ns(ms, name, negative) {
   if (ms === undefined || ms === null) return negative;
   if (typeof ms !== 'number') throw invalidArgType(name, 'of type number (milliseconds)', ms);
@@ -157,7 +161,7 @@ class Poller {
   #maxevents;
   #bigint;
   #syncBuffer = null;
-  #signals = new Map(); // name -> { data, listener }
+  #signals = new Map(); // name -> its process.on listener
   #pendingSignals = new Map(); // name -> data, delivered since the last wait returned
   #userWake = false; // a wake() since the last WAKE event was reported
 
@@ -412,8 +416,9 @@ class Poller {
    * coalesce.
    */
   wake() {
+    const handle = this.#live('repoll_wake');
     this.#userWake = true;
-    check(fns.repoll_wake(this.#live('repoll_wake')), 'repoll_wake');
+    check(fns.repoll_wake(handle), 'repoll_wake');
   }
 
   // -- timers --
@@ -457,7 +462,7 @@ class Poller {
       if (this.#inflight > 0) fns.repoll_wake(this.#handle);
     };
     process.on(name, listener);
-    this.#signals.set(name, { listener });
+    this.#signals.set(name, listener);
   }
 
   /** Stops reporting `signal`; Node's default action applies again. ENOENT if not added. */
@@ -469,7 +474,7 @@ class Poller {
   }
 
   #dropSignal(name) {
-    process.removeListener(name, this.#signals.get(name).listener);
+    process.removeListener(name, this.#signals.get(name));
     this.#signals.delete(name);
     this.#pendingSignals.delete(name);
   }

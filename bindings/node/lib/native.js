@@ -15,8 +15,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 // missing, if any of these is absent (test/api.test.js pins that).
 const NEEDED = {
   constants: [
-    'REPOLL_VERSION_MAJOR', 'REPOLL_IN', 'REPOLL_OUT', 'REPOLL_WAKE', 'REPOLL_TIMER',
-    'REPOLL_SIGNAL', 'REPOLL_CTL_ADD', 'REPOLL_CTL_DEL', 'REPOLL_CTL_MOD',
+    'REPOLL_VERSION_MAJOR', 'REPOLL_IN', 'REPOLL_WAKE', 'REPOLL_SIGNAL', 'REPOLL_CTL_ADD', 'REPOLL_CTL_DEL', 'REPOLL_CTL_MOD',
     'REPOLL_CLOEXEC', 'REPOLL_RETRY_EINTR', 'REPOLL_EPANIC',
   ],
   types: ['repoll_t', 'repoll_event_t'],
@@ -26,8 +25,6 @@ const NEEDED = {
     'repoll_timer_cancel', 'repoll_strerror', 'repoll_version', 'repoll_features',
   ],
 };
-// Used when present; their absence disables one method (batch).
-const OPTIONAL = { types: ['repoll_ctl_op_t'], functions: ['repoll_ctl_batch'] };
 
 function libraryCandidates() {
   const env = process.env.REPOLL_LIBRARY;
@@ -163,7 +160,8 @@ function load(libraryFile) {
       if (NEEDED.functions.includes(fn.name)) {
         throw new Error(`repoll: ${file} lacks ${fn.name}, which its repoll.json (${apiFile}) declares: ${e.message}`);
       }
-      // An optional function the library does not export: its method reports it.
+      // A function this binding can do without (repoll_ctl_batch with a 0.1
+      // library): the method that needs it reports ENOSYS.
     }
   }
   const constants = {};
@@ -173,7 +171,7 @@ function load(libraryFile) {
     throw new Error(`repoll: ${file} is version ${fns.repoll_version()} but ${apiFile} describes major ` +
       `version ${constants.REPOLL_VERSION_MAJOR}; rebuild, or point REPOLL_LIBRARY at a matching build`);
   }
-  return { lib, fns, constants, types: index.types, libraryPath: file, apiPath: apiFile, needed: NEEDED, optional: OPTIONAL };
+  return { fns, constants, types: index.types, libraryPath: file, apiPath: apiFile };
 }
 
-module.exports = { load, libraryCandidates, NEEDED, OPTIONAL };
+module.exports = { load, NEEDED };
