@@ -7,6 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
+const { spawnSync } = require('node:child_process');
 const repoll = require('..');
 
 const { Poller } = repoll;
@@ -19,6 +20,21 @@ test("Node's threads run with SIGUSR2 and SIGTERM unblocked (why repoll_signal_a
     return (BigInt(`0x${status.match(/^SigBlk:\s*(\S+)/m)[1]}`) & mask) !== mask;
   });
   assert.ok(unblocking.length > 1, `threads leaving them unblocked: ${unblocking.length}`);
+});
+
+test('Node unblocks a signal that the process starting it had blocked', (t) => {
+  // A launcher that blocks SIGUSR2 and execs node: the mask is inherited
+  // through exec, and Node's start-up clears it.
+  const launcher = 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2}); os.execv(sys.argv[1], sys.argv[1:])';
+  const probe = `const fs = require('fs');
+    const blocked = fs.readdirSync('/proc/self/task').filter((tid) =>
+      BigInt('0x' + fs.readFileSync('/proc/self/task/' + tid + '/status', 'utf8').match(/^SigBlk:\\s*(\\S+)/m)[1]) & ${1n << BigInt(SIGUSR2 - 1)}n);
+    console.log(blocked.length + ' of ' + fs.readdirSync('/proc/self/task').length);`;
+  const r = spawnSync('python3', ['-c', launcher, process.execPath, '-e', probe], { encoding: 'utf8' });
+  if (r.error && r.error.code === 'ENOENT') return t.skip('no python3 to launch node with a blocked signal');
+  assert.equal(r.status, 0, r.stderr);
+  const [blocked, threads] = r.stdout.trim().split(' of ').map(Number);
+  assert.ok(threads > 1 && blocked < threads, r.stdout);
 });
 
 test('a signal sent during an awaited wait is reported as [data, SIGNAL], with no WAKE', async () => {
