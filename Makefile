@@ -2,7 +2,10 @@
 
 CARGO   ?= cargo
 CC      ?= cc
-CFLAGS  ?= -O2 -g -Wall -Wextra
+CFLAGS  ?= -O2 -g
+# The flags every C program built against the library gets (tests, examples,
+# demo, benches): c_tests/cflags is the one place that defines them.
+C_FLAGS := $(shell sed '/^\#/d' c_tests/cflags)
 RELEASE := target/release
 
 .PHONY: all build header test demo clean help
@@ -44,10 +47,10 @@ test:
 	REPOLL_LIBRARY=$(CURDIR)/target/debug/deps/librepoll.so bindings/run-tests
 
 # The demo links the example against the release library through its soname.
-$(RELEASE)/demo/echo_server: examples_c/echo_server.c include/repoll.h build
+$(RELEASE)/demo/echo_server: examples_c/echo_server.c include/repoll.h c_tests/cflags build
 	@mkdir -p $(RELEASE)/demo
 	@ln -sf ../librepoll.so $(RELEASE)/demo/librepoll.so.0
-	$(CC) $(CFLAGS) -pthread -Iinclude $< -o $@ -L$(RELEASE) -lrepoll -Wl,-rpath,'$$ORIGIN'
+	$(CC) $(C_FLAGS) $(CFLAGS) -Iinclude $< -o $@ -L$(RELEASE) -lrepoll -Wl,-rpath,'$$ORIGIN'
 
 demo: $(RELEASE)/demo/echo_server
 	$(RELEASE)/demo/echo_server --demo
@@ -57,7 +60,7 @@ clean:
 
 # ---- checks (sanitizers, valgrind, slow tests) ----
 
-# `make check-all` = `make test`; every C test (c_tests/*.c) again, built
+# `make check-all` = `make test`; every C test (c_tests/*.c) and example again, built
 # with AddressSanitizer + UndefinedBehaviorSanitizer (check-asan); again
 # under valgrind memcheck with leak checking (check-valgrind); and the thread
 # stress test at 4x its size (check-slow). Any finding fails the run. The
@@ -80,7 +83,7 @@ VALGRIND              ?= valgrind --error-exitcode=99 --leak-check=full \
 VALGRIND_STRESS_SCALE ?= 0.2
 SLOW_STRESS_SCALE     ?= 4
 
-.PHONY: check-all check-asan check-valgrind check-slow
+.PHONY: check-all check-asan check-valgrind check-slow check-tsan
 
 # The runs go one after another (sanitized programs are compiled into their
 # own target/debug/c-bin-<tag>); all of them run even when one fails.
@@ -106,6 +109,29 @@ check-valgrind:
 
 check-slow:
 	REPOLL_STRESS_SCALE=$(SLOW_STRESS_SCALE) $(CARGO) test --test c_programs -- --exact stress_threads
+
+# ThreadSanitizer on every C test and example (alloc_failure skips: RLIMIT_AS
+# cannot work under it). The library, and std with it (-Zbuild-std), are
+# built with -Zsanitizer=thread by the nightly toolchain into target/tsan, so
+# the normal build is untouched; the C programs are compiled by clang with
+# -fsanitize=thread and linked against rustc's own TSan runtime, so both
+# sides share one runtime (clang's is left out; gcc 12's is too old for
+# rustc's instrumentation). Any report fails the program, hence the run.
+# Needs the nightly toolchain with rust-src (`rustup component add rust-src
+# --toolchain nightly`) and clang; .ci/run installs them when it can.
+TSAN_TOOLCHAIN ?= +nightly
+TSAN_CC        ?= clang
+TSAN_TARGET     = $(shell rustc $(TSAN_TOOLCHAIN) -vV | sed -n 's/^host: //p')
+TSAN_RUNTIME    = $(shell rustc $(TSAN_TOOLCHAIN) --print sysroot)/lib/rustlib/$(TSAN_TARGET)/lib/librustc-nightly_rt.tsan.a
+TSAN_CFLAGS     = -fsanitize=thread -fno-sanitize-link-runtime \
+                  -Wl,--whole-archive $(TSAN_RUNTIME) -Wl,--no-whole-archive -rdynamic -ldl -lm -lrt
+
+check-tsan:
+	@test -f "$(TSAN_RUNTIME)" || { echo "check-tsan: no TSan runtime at $(TSAN_RUNTIME) (needs the nightly toolchain)" >&2; exit 1; }
+	REPOLL_TEST_SYSCTL=1 RUSTFLAGS=-Zsanitizer=thread REPOLL_C_BIN_TAG=tsan REPOLL_C_CC=$(TSAN_CC) \
+	REPOLL_C_CFLAGS="$(TSAN_CFLAGS)" TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	$(CARGO) $(TSAN_TOOLCHAIN) test -Zbuild-std --target $(TSAN_TARGET) \
+	    --target-dir target/tsan --test c_programs
 
 # ---- benchmarks (benches/) ----
 .PHONY: bench
