@@ -1,9 +1,3 @@
-//go:build !repoll_no_ctl_batch
-
-// Until repoll_ctl_batch is in every library (v0.2), `-tags
-// repoll_no_ctl_batch` builds the binding without it; test.sh sets the tag
-// when include/repoll.h does not declare it.
-
 package repoll
 
 /*

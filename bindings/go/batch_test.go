@@ -1,5 +1,3 @@
-//go:build !repoll_no_ctl_batch
-
 package repoll_test
 
 import (

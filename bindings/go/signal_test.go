@@ -3,6 +3,7 @@ package repoll_test
 import (
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -105,21 +106,27 @@ type notASyscallSignal struct{}
 func (notASyscallSignal) String() string { return "not a syscall.Signal" }
 func (notASyscallSignal) Signal()        {}
 
+// bridges counts the goroutines running AddSignal's forwarding loop.
+func bridges() int {
+	buf := make([]byte, 1<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "repoll.(*Poller).AddSignal.func")
+}
+
 func TestCloseStopsTheSignalGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
+	before := bridges()
 	p, err := repoll.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.AddSignal(syscall.SIGUSR1, 1)
 	p.AddSignal(syscall.SIGUSR2, 2)
-	if runtime.NumGoroutine() < before+2 {
-		t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+	if n := bridges(); n != before+2 {
+		t.Fatalf("%d signal goroutines, %d before adding two", n, before)
 	}
 	p.Close()
-	for deadline := time.Now().Add(hang); runtime.NumGoroutine() > before; {
+	for deadline := time.Now().Add(hang); bridges() > before; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before)
+			t.Fatalf("%d signal goroutines left after Close, %d before", bridges(), before)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -43,10 +43,6 @@ export CGO_CFLAGS="${CGO_CFLAGS:-$(go env CGO_CFLAGS)} -DREPOLL_GO_TEST_KEY=$key
 # A fresh CI machine (root, perhaps without HOME) still gets a build cache.
 case $(go env GOCACHE 2>/dev/null) in ""|off) export GOCACHE="$tmp/gocache" ;; esac
 
-# A library before v0.2 has no repoll_ctl_batch: build without CtlBatch
-# (its test then reports itself as skipped, saying why).
-grep -q 'repoll_ctl_batch(' "$root/include/repoll.h" || export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=repoll_no_ctl_batch"
-
 status=0
 go vet ./... || status=1
 go test -count=1 -v ./... > "$tmp/log" 2>&1 || status=1

@@ -87,6 +87,42 @@ const (
 	EPANIC = 4097
 )
 
+// CtlOp is the library's repoll_ctl_op_t, passed to it as is.
+//
+// See `struct repoll_ctl_op`.
+type CtlOp struct {
+	// `REPOLL_CTL_ADD`, `REPOLL_CTL_MOD` or `REPOLL_CTL_DEL`.
+	Op int32
+	// The fd to register, change or remove.
+	Fd int32
+	// The interest, as for `repoll_ctl` (ignored for a delete).
+	Events uint32
+	// Written by the library: 0 or the negative errno `repoll_ctl` would have
+	// returned. The only field the library writes.
+	Result int32
+	// Reported back unchanged by `repoll_wait` (ignored for a delete).
+	Data uint64
+}
+
+// CtlOp's layout is the JSON's: each pair differs by zero, else a
+// constant underflows and the package does not compile.
+const (
+	_ uintptr = unsafe.Offsetof(CtlOp{}.Op) - 0
+	_ uintptr = 0 - unsafe.Offsetof(CtlOp{}.Op)
+	_ uintptr = unsafe.Offsetof(CtlOp{}.Fd) - 4
+	_ uintptr = 4 - unsafe.Offsetof(CtlOp{}.Fd)
+	_ uintptr = unsafe.Offsetof(CtlOp{}.Events) - 8
+	_ uintptr = 8 - unsafe.Offsetof(CtlOp{}.Events)
+	_ uintptr = unsafe.Offsetof(CtlOp{}.Result) - 12
+	_ uintptr = 12 - unsafe.Offsetof(CtlOp{}.Result)
+	_ uintptr = unsafe.Offsetof(CtlOp{}.Data) - 16
+	_ uintptr = 16 - unsafe.Offsetof(CtlOp{}.Data)
+	_ uintptr = unsafe.Sizeof(CtlOp{}) - 24
+	_ uintptr = 24 - unsafe.Sizeof(CtlOp{})
+	_ uintptr = unsafe.Alignof(CtlOp{}) - 8
+	_ uintptr = 8 - unsafe.Alignof(CtlOp{})
+)
+
 // Event is the library's repoll_event_t, passed to it as is.
 //
 // One readiness report, written by `repoll_wait`: 16 bytes, alignment 8, the

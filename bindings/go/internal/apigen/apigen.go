@@ -17,12 +17,7 @@ import (
 // pointer to their Go names. A type listed here that the JSON lacks is an
 // error: the binding cannot be built without it.
 var Records = map[string]string{
-	"repoll_event_t": "Event",
-}
-
-// Optional records are generated when the JSON has them (the batch API of
-// v0.2 is not in every library yet).
-var Optional = map[string]string{
+	"repoll_event_t":  "Event",
 	"repoll_ctl_op_t": "CtlOp",
 }
 
@@ -144,21 +139,13 @@ func literal(ctype string, raw json.RawMessage) (string, error) {
 // compile-time assertions that Go lays it out at the JSON's offsets and size
 // (the binding hands these arrays to the library as they are).
 func records(b *bytes.Buffer, a *api) error {
-	all := map[string]string{}
-	for c, g := range Optional {
-		all[c] = g
-	}
-	for c, g := range Records {
-		all[c] = g
-	}
-	names := make([]string, 0, len(all))
-	for c := range all {
+	names := make([]string, 0, len(Records))
+	for c := range Records {
 		names = append(names, c)
 	}
 	sort.Strings(names)
 	for _, cname := range names {
-		goName := all[cname]
-		_, required := Records[cname]
+		goName := Records[cname]
 		found := false
 		for _, t := range a.Types {
 			if t.Name != cname {
@@ -197,7 +184,7 @@ func records(b *bytes.Buffer, a *api) error {
 			}
 			b.WriteString(")\n\n")
 		}
-		if !found && required {
+		if !found {
 			return fmt.Errorf("apigen: the JSON has no type %s, which the binding needs", cname)
 		}
 	}
