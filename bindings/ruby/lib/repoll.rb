@@ -32,7 +32,7 @@ module Repoll
   LIBRARY_PATH = path.freeze
   # The API description in use (Repoll::API::Description).
   SPEC = API.load(path)
-  FUNCTIONS = Library.functions(handle, SPEC).freeze
+  FUNCTIONS = Library.functions(handle, SPEC, path).freeze
   LIBRARY_HANDLE = handle
   private_constant :FUNCTIONS, :LIBRARY_HANDLE
 
@@ -45,24 +45,10 @@ module Repoll
   # A Rust panic caught inside the library (REPOLL_EPANIC): a bug in repoll.
   class PanicError < StandardError; end
 
-  # Raised by the methods whose C function this library build lacks.
-  class NotAvailable < NotImplementedError; end
-
   class << self
     # Calls a library function by name (a Symbol), with Fiddle's conversions.
     def lib_call(name, *args)
       FUNCTIONS.fetch(name).call(*args)
-    end
-
-    # Whether the loaded library has the C function `name`.
-    def available?(name)
-      FUNCTIONS.key?(name.to_sym)
-    end
-
-    def require_function(name)
-      return if available?(name)
-
-      raise NotAvailable, "repoll: #{name} is not in #{LIBRARY_PATH} (or in #{SPEC.path}); it needs a newer repoll"
     end
 
     # rc when >= 0; else raises the error for -rc, naming `function` (a

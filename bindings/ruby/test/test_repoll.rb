@@ -296,7 +296,6 @@ class TestRepoll < Minitest::Test
   end
 
   def test_a_blocked_pwait_lets_other_threads_run
-    skip "repoll_pwait is not in this library" unless Repoll.available?(:repoll_pwait)
     waiter = spawn { @poller.pwait(60, sigmask: BLOCKED_AT_LOAD) }
     Thread.pass until waiter.status == "sleep" || waiter.stop? || !waiter.alive?
     n = 0
@@ -353,7 +352,6 @@ class TestRepoll < Minitest::Test
   end
 
   def test_closing_during_a_pwait_makes_it_raise_ebadf
-    skip "repoll_pwait is not in this library" unless Repoll.available?(:repoll_pwait)
     waiter = spawn { @poller.pwait(nil, sigmask: BLOCKED_AT_LOAD) }
     Thread.pass until waiter.status == "sleep" || waiter.stop? || !waiter.alive?
     @poller.close
@@ -383,7 +381,6 @@ class TestRepoll < Minitest::Test
   end
 
   def test_a_thread_blocked_in_pwait_does_not_keep_the_process_alive_at_exit
-    skip "repoll_pwait is not in this library" unless Repoll.available?(:repoll_pwait)
     script = <<~RUBY
       require "repoll"
       poller = Repoll::Poller.new
@@ -467,7 +464,6 @@ class TestRepoll < Minitest::Test
   end
 
   def test_pwait_lets_in_the_signals_its_mask_leaves_out
-    skip "repoll_pwait is not in this library" unless Repoll.available?(:repoll_pwait)
     ran = false
     previous = Signal.trap(:WINCH) { ran = true }
     kill_from_child(:WINCH) # stays pending: blocked since load time
@@ -512,7 +508,6 @@ class TestRepoll < Minitest::Test
   # -- many registrations in one call --
 
   def test_batch_applies_every_op_and_reports_each_result
-    skip "repoll_ctl_batch is not in this library" unless Repoll.available?(:repoll_ctl_batch)
     results = @poller.batch([[:add, @a, :w, 2**64 - 1], [:add, @a, :w], [:modify, @a, :w, 5], [:delete, @b]])
     assert_nil results[0]
     assert_kind_of Errno::EEXIST, results[1]
@@ -523,7 +518,6 @@ class TestRepoll < Minitest::Test
   end
 
   def test_register_many_registers_every_io_or_raises_the_first_error
-    skip "repoll_ctl_batch is not in this library" unless Repoll.available?(:repoll_ctl_batch)
     pairs = 100.times.map { UNIXSocket.pair }
     ios = pairs.map(&:first)
     @poller.register_many(ios, :w)

@@ -8,16 +8,14 @@ module Repoll
   # function signature of this binding comes from it; nothing is copied by
   # hand. Loaded once, when `require "repoll"` runs.
   module API
-    # What this binding cannot work without. (repoll_pwait, repoll_ctl_batch,
-    # sigset_t and repoll_ctl_op_t are optional: the methods that use them
-    # raise NotImplementedError when the library predates them.)
+    # What this binding uses: all of it must be described.
     REQUIRED_FUNCTIONS = %w[
       repoll_create repoll_close repoll_add repoll_modify repoll_delete
-      repoll_wait_ns repoll_fd repoll_wake repoll_timer_add
-      repoll_timer_cancel repoll_signal_add repoll_signal_delete
-      repoll_strerror repoll_version repoll_features
+      repoll_wait_ns repoll_pwait repoll_ctl_batch repoll_fd repoll_wake
+      repoll_timer_add repoll_timer_cancel repoll_signal_add
+      repoll_signal_delete repoll_strerror repoll_version repoll_features
     ].freeze
-    REQUIRED_TYPES = %w[repoll_event_t].freeze
+    REQUIRED_TYPES = %w[repoll_event_t repoll_ctl_op_t sigset_t].freeze
     REQUIRED_CONSTANTS = %w[
       REPOLL_VERSION_MAJOR REPOLL_IN REPOLL_OUT REPOLL_WAKE REPOLL_TIMER
       REPOLL_SIGNAL REPOLL_CTL_ADD REPOLL_CTL_MOD REPOLL_CTL_DEL

@@ -10,9 +10,7 @@ module Repoll
     KINDS = { add: :CTL_ADD, modify: :CTL_MOD, delete: :CTL_DEL }.freeze
 
     def self.layout
-      @layout ||= Layout.new(SPEC.types.fetch("repoll_ctl_op_t") do
-        raise NotAvailable, "repoll: #{SPEC.path} does not describe repoll_ctl_op_t"
-      end)
+      @layout ||= Layout.new(SPEC.types.fetch("repoll_ctl_op_t"))
     end
 
     attr_reader :count, :pointer

@@ -69,16 +69,15 @@ module Repoll
       end
     end
 
-    # :name => Fiddle::Function for every function of the description that
-    # the library exports (a missing required one is a LoadError).
-    def functions(handle, api)
+    # :name => Fiddle::Function for every function of the description; a
+    # LoadError when the library lacks one (an older build than the JSON).
+    def functions(handle, api, path)
       api.functions.each_value.with_object({}) do |fn, out|
         address = begin
           handle[fn.name]
         rescue Fiddle::DLError
-          raise LoadError, "repoll: the library lacks #{fn.name}" if API::REQUIRED_FUNCTIONS.include?(fn.name)
-
-          next
+          raise LoadError, "repoll: #{path} lacks #{fn.name}, which #{api.path} describes: rebuild " \
+                           "it (`make build`) or point REPOLL_LIBRARY at a build as new as the JSON"
         end
         out[fn.name.to_sym] = Fiddle::Function.new(
           address, fn.param_types.map { |t| fiddle_type(t) }, fiddle_type(fn.returns),

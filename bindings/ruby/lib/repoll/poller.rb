@@ -149,7 +149,6 @@ module Repoll
     # already pending. Unlike #wait it blocks inside the C call (the GVL is
     # released, but Thread#raise waits until it returns).
     def pwait(timeout = nil, sigmask:)
-      Repoll.require_function(:repoll_pwait)
       ns = Convert.ns(timeout, "timeout")
       set = Signals.sigset(sigmask)
       @handle.use do |h|
@@ -273,7 +272,6 @@ module Repoll
     # the others. Returns one entry per op: nil when it succeeded, else the
     # SystemCallError it would have raised alone (not raised here).
     def batch(ops)
-      Repoll.require_function(:repoll_ctl_batch)
       return [] if ops.empty?
 
       array = CtlOps.new(ops)

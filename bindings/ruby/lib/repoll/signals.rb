@@ -8,9 +8,8 @@ module Repoll
     LIBC = Fiddle.dlopen(nil)
     SIG_BLOCK = 0
     SIG_UNBLOCK = 1
-    # sigset_t belongs to the C library, not to repoll: 1 KiB holds it on
-    # every libc (glibc's is 128 bytes, musl's 128, the kernel's 8).
-    SIGSET_BYTES = 1024
+    # The C library's sigset_t, as repoll.json measured it.
+    SIGSET_BYTES = SPEC.types.fetch("sigset_t").size
 
     def self.libc(name, args, ret = Fiddle::TYPE_INT)
       Fiddle::Function.new(LIBC[name], args, ret, name: name, need_gvl: true)
