@@ -7,7 +7,7 @@ module Repoll
   # batch must keep below the cost of one Fiddle call per op.
   class CtlOps
     FIELDS = %w[op fd events result data].freeze
-    KINDS = { add: :CTL_ADD, modify: :CTL_MOD, delete: :CTL_DEL }.freeze
+    KINDS = { add: CTL_ADD, modify: CTL_MOD, delete: CTL_DEL }.freeze
 
     def self.layout
       @layout ||= Layout.new(SPEC.types.fetch("repoll_ctl_op_t"))
@@ -16,17 +16,15 @@ module Repoll
     attr_reader :count, :pointer
 
     # +ops+: [:add, io, interest, data], [:modify, io, interest, data] or
-    # [:delete, io]; data defaults to the fd, interest to IN.
+    # [:delete, io]; data defaults to the fd, interest to IN. Values are in
+    # FIELDS order, put in the struct's field order by values_at.
     def initialize(ops)
       layout = self.class.layout
       order = layout.fields_in_order.map do |f|
         FIELDS.index(f) or raise LoadError, "repoll: repoll_ctl_op_t has a field #{f} unknown to this binding"
       end
       flat = []
-      ops.each do |op|
-        values = encode(op)
-        order.each { |i| flat << values[i] }
-      end
+      ops.each { |op| flat.concat(encode(op).values_at(*order)) }
       @count = Convert.int(ops.size, Convert::INT_RANGE, "number of ops")
       raw = flat.pack(layout.template(*layout.fields_in_order, whole: true) * @count)
       @pointer = Fiddle::Pointer.malloc([raw.bytesize, 1].max, Fiddle::RUBY_FREE)
@@ -48,9 +46,9 @@ module Repoll
       kind, io, interest, data = op
       code = KINDS.fetch(kind) { raise ArgumentError, "unknown op #{kind.inspect} (use :add, :modify or :delete)" }
       fd = Convert.fd(io)
-      return [CTL_DEL, fd, 0, 0, 0] if kind == :delete
+      return [code, fd, 0, 0, 0] if code == CTL_DEL
 
-      [Repoll.const_get(code), fd, Convert.events(interest || IN), 0, Convert.data(data.nil? ? [fd, 0].max : data)]
+      [code, fd, Convert.events(interest || IN), 0, Convert.data(data.nil? ? [fd, 0].max : data)]
     end
   end
 end
