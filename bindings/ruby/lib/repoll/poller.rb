@@ -3,37 +3,15 @@
 require "io/wait"
 require_relative "layout"
 require_relative "ctl_ops"
+require_relative "exit_guard"
+require_relative "trap_bridge"
 
 module Repoll
   # An epoll instance with a waker, timers and signals; shaped like nio4r's
   # NIO::Selector. Every method may be called from several threads at once;
   # once closed, every method but close and closed? raises Errno::EBADF.
   class Poller
-    # The pollers with a #pwait in flight. Ruby cannot interrupt a C call
-    # (Fiddle gives it no unblocking function), so at exit, where it kills
-    # every thread and waits for them to end, a thread blocked in pwait
-    # would keep the process alive forever: at_exit closes these pollers,
-    # which ends their pwaits with Errno::EBADF. (Not in a forked child,
-    # whose copy lists waits of its parent's threads.)
-    PWAITING = Class.new do
-      def initialize
-        @lock = Mutex.new
-        @pollers = Hash.new(0)
-        @pid = Process.pid
-      end
-
-      def add(poller)
-        @lock.synchronize { @pollers[poller] += 1 }
-      end
-
-      def remove(poller)
-        @lock.synchronize { @pollers.delete(poller) if (@pollers[poller] -= 1).zero? }
-      end
-
-      def close_all
-        @lock.synchronize { @pollers.keys }.each(&:close) if Process.pid == @pid
-      end
-    end.new
+    PWAITING = ExitGuard.new
     at_exit { PWAITING.close_all }
 
     EVENT = Layout.new(SPEC.types.fetch("repoll_event_t"))
@@ -68,16 +46,14 @@ module Repoll
       # The epoll fd as an IO that never closes it: #wait blocks on it.
       @io = IO.for_fd(fileno, autoclose: false)
       @buffers = [new_buffer] # one per concurrent waiter; Array#pop is atomic
-      @trapped = {}           # Signal.trap bridge: signo => previous handler
-      @trap_queue = Thread::Queue.new
-      @wake_requested = false
+      @traps = TrapBridge.new(-> { wake_library unless closed? })
     end
 
     # Closes the poller and its fd. Idempotent; never blocks. A #wait blocked
     # in another thread raises Errno::EBADF promptly. Signals bridged with
     # #trap_signal get their previous handlers back.
     def close
-      @trapped.keys.each { |signo| untrap_signal(signo) }
+      @traps.untrap_all
       @handle.close
     end
 
@@ -153,15 +129,13 @@ module Repoll
       set = Signals.sigset(sigmask)
       @handle.use do |h|
         buffer = @buffers.pop || new_buffer
-        PWAITING.add(self)
         begin
-          n = Repoll.lib_call(:repoll_pwait, h, buffer, @maxevents, ns, set)
+          n = PWAITING.guard(self) { Repoll.lib_call(:repoll_pwait, h, buffer, @maxevents, ns, set) }
           raise Errno::EBADF, "repoll_pwait" if @handle.closed?
           next [] if n == -Errno::EINTR::Errno
 
-          with_trapped(decode(buffer, Repoll.check(n, "repoll_pwait")))
+          @traps.filter(decode(buffer, Repoll.check(n, "repoll_pwait")))
         ensure
-          PWAITING.remove(self)
           @buffers << buffer
         end
       end
@@ -170,7 +144,7 @@ module Repoll
     # Makes a blocked #wait (or the next one) return a [0, WAKE] pair; wakes
     # coalesce. Callable from any thread and from a Signal.trap handler.
     def wake
-      @wake_requested = true
+      @traps.user_wake!
       wake_library
     end
 
@@ -230,22 +204,13 @@ module Repoll
       data = Convert.data(data.nil? ? signo : data)
       raise Errno::EBADF, "repoll: the poller is closed" if closed?
 
-      previous = Signal.trap(signo) do
-        @trap_queue << data
-        wake_library unless closed?
-      end
-      @trapped[signo] = previous unless @trapped.key?(signo)
-      previous
+      @traps.trap(signo, data)
     end
 
     # Restores the handler #trap_signal replaced. Errno::ENOENT if +signal+
     # is not bridged.
     def untrap_signal(signal)
-      signo = Convert.signo(signal)
-      raise Errno::ENOENT, "repoll: SIG#{Signal.signame(signo)} is not trapped by this poller" unless @trapped.key?(signo)
-
-      Signal.trap(signo, @trapped.delete(signo) || "DEFAULT")
-      nil
+      @traps.untrap(Convert.signo(signal))
     end
 
     # -- nesting --
@@ -348,7 +313,7 @@ module Repoll
         raise Errno::EBADF, "repoll_wait_ns" if @handle.closed?
 
         n = 0 if n == -Errno::EINTR::Errno
-        events = with_trapped(decode(buffer, Repoll.check(n, "repoll_wait_ns")))
+        events = @traps.filter(decode(buffer, Repoll.check(n, "repoll_wait_ns")))
         return events unless events.empty?
         return events if ns.zero?
 
@@ -364,22 +329,6 @@ module Repoll
 
       raw = buffer[0, n * EVENT.size]
       Array.new(n) { |i| raw.unpack(EVENT_READ, offset: i * EVENT.size) }
-    end
-
-    # With signals bridged by #trap_signal, a WAKE event may be theirs only:
-    # it is kept when #wake was called (since the last one reported), and
-    # the queued signals are added as [data, SIGNAL] pairs.
-    def with_trapped(events)
-      return events if @trapped.empty? && @trap_queue.empty?
-
-      events = events.reject { |_, ev| ev == WAKE } unless @wake_requested
-      @wake_requested = false if events.any? { |_, ev| ev == WAKE }
-      loop do
-        events << [@trap_queue.pop(true), SIGNAL]
-      rescue ThreadError # the queue is empty
-        break
-      end
-      events
     end
   end
 end
