@@ -21,5 +21,5 @@ Gem::Specification.new do |spec|
   spec.require_paths = ["lib"]
   spec.requirements << "librepoll.so (REPOLL_LIBRARY, or librepoll.so.0 on the loader path)"
   spec.requirements << "repoll.json (beside the library's headers, $prefix/share/repoll, or REPOLL_JSON)"
-  spec.add_development_dependency "minitest", ">= 5"
+  spec.add_development_dependency "minitest", "~> 5.0"
 end
