@@ -33,7 +33,7 @@ module Repoll
   # The API description in use (Repoll::API::Description).
   SPEC = API.load(path)
   FUNCTIONS = Library.functions(handle, SPEC, path).freeze
-  LIBRARY_HANDLE = handle
+  LIBRARY_HANDLE = handle # held so that the library is never unloaded
   private_constant :FUNCTIONS, :LIBRARY_HANDLE
 
   # Every REPOLL_* constant of repoll.json, without the prefix: Repoll::IN,

@@ -160,6 +160,12 @@ class TestRepoll < Minitest::Test
     assert_equal [], @poller.wait(0)
   end
 
+  def test_edge_triggered_bit_2_pow_31_passes_as_unsigned
+    @poller.register(@a, Repoll::OUT | Repoll::ET, data: 3)
+    assert_equal [[3, Repoll::OUT]], @poller.wait(1)
+    assert_equal [], @poller.wait(0) # reported once: the edge
+  end
+
   def test_data_defaults_to_the_fd_and_an_integer_fd_works
     @poller.register(@a.fileno, :w)
     assert_equal [[@a.fileno, Repoll::OUT]], @poller.wait(1)
