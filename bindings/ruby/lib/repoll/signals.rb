@@ -1,13 +1,17 @@
 # frozen_string_literal: true
 
+require "rbconfig"
+
 module Repoll
   # Signal masks, which Ruby itself cannot change: the C library's
   # pthread_sigmask, sigemptyset and sigaddset, called through Fiddle. A mask
   # applies to the calling thread and is inherited by the threads it creates.
   module Signals
     LIBC = Fiddle.dlopen(nil)
-    SIG_BLOCK = 0
-    SIG_UNBLOCK = 1
+    # pthread_sigmask's `how`: libc's values, not repoll's, so not in
+    # repoll.json. Linux numbers them from 0, except on Alpha, MIPS and SPARC.
+    SIG_BLOCK = RbConfig::CONFIG["host_cpu"].match?(/\A(alpha|mips|sparc)/) ? 1 : 0
+    SIG_UNBLOCK = SIG_BLOCK + 1
     # The C library's sigset_t, as repoll.json measured it.
     SIGSET_BYTES = SPEC.types.fetch("sigset_t").size
 
