@@ -425,6 +425,19 @@ class TestRepoll < Minitest::Test
     assert_raises(ArgumentError) { @poller.add_signal(:NOSUCH) }
   end
 
+  def test_block_and_unblock_change_the_calling_threads_mask_only
+    usr2 = Signal.list["USR2"]
+    blocked_here = -> { Repoll::Signals.blocked_in(Thread.current.native_thread_id).include?(usr2) }
+    refute blocked_here.call
+    Repoll.block_signals(:USR2)
+    assert blocked_here.call
+    refute Repoll.blocked_everywhere?(:USR2) # minitest's threads were started before
+    assert Repoll.blocked_everywhere?(:USR1)  # blocked at load, before any thread
+  ensure
+    Repoll.unblock_signals(:USR2)
+    refute blocked_here.call
+  end
+
   def test_add_signal_warns_when_a_thread_does_not_block_it
     refute Repoll.blocked_everywhere?(:USR2)
     _, err = capture_io { @poller.add_signal(:USR2) }
