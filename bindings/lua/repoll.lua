@@ -436,6 +436,7 @@ local Poller = {}
 local poller_ct = ffi.metatype(ffi.typeof [[struct {
   repoll_t *ep;
   int32_t nmax;
+  int32_t count, cursor; /* events() iteration */
   uint64_t id_out[1];
   repoll_event_t buf[?];
 }]], {
@@ -492,6 +493,16 @@ local function fail_handle(p, rc)
   return fail(rc)
 end
 
+-- obj.getfd or obj.fileno when it is a method (indexing may raise). Apart
+-- from fd_of: a closure there would keep the JIT from compiling it.
+local function fd_method(obj)
+  local t = type(obj)
+  if t ~= "table" and t ~= "userdata" then return nil end
+  local ok, m = pcall(function() return obj.getfd or obj.fileno end)
+  if ok and type(m) == "function" then return m end
+  return nil
+end
+
 -- An fd from a number, an io file, a poller, or an object with getfd()
 -- (LuaSocket) or fileno().
 local function fd_of(obj, n, fname)
@@ -509,12 +520,8 @@ local function fd_of(obj, n, fname)
   elseif kind == "closed file" then
     return -1 -- EBADF from the kernel
   end
-  if t == "table" or t == "userdata" then
-    local ok, getfd = pcall(function() return obj.getfd or obj.fileno end)
-    if ok and type(getfd) == "function" then
-      return to_int(getfd(obj), n, fname, "fd")
-    end
-  end
+  local getfd = fd_method(obj)
+  if getfd then return to_int(getfd(obj), n, fname, "fd") end
   argerror(n, fname, "fd, io file or object with getfd() expected, got " .. t)
 end
 
@@ -626,6 +633,16 @@ function Poller:wait(timeout, into)
   return collect(self, n, into)
 end
 
+-- The iterator of Poller:events; the position lives in the poller, so that
+-- no closure is made per wait (closures keep LuaJIT 2.1 from compiling).
+local function next_event(p)
+  local i = p.cursor
+  if i < p.count then
+    p.cursor = i + 1
+    return from_u64(p.buf[i].data), p.buf[i].events
+  end
+end
+
 --- The loop form of wait, without a table per event:
 --     for data, events in p:events(timeout) do ... end
 -- It raises an error when the wait fails. The events live in the poller's
@@ -638,11 +655,8 @@ function Poller:events(timeout)
     local _, msg, _, name = fail_handle(self, n)
     error(("repoll: wait: %s (%s)"):format(msg, name or -n), 2)
   end
-  local i, evs = -1, self.buf
-  return function()
-    i = i + 1
-    if i < n then return from_u64(evs[i].data), evs[i].events end
-  end
+  self.count, self.cursor = n, 0
+  return next_event, self
 end
 
 --- wait with the thread's signal mask replaced by `mask` (a sigset_t, or a
