@@ -693,7 +693,8 @@ end
 -- seconds (default 0: once), reported as {data, TIMER}. Returns its id, a
 -- Lua number. EINVAL for a negative time.
 function Poller:add_timer(first, interval, data)
-  local first_ns = to_ns(first == nil and -1 or first, 1, "add_timer")
+  if first == nil then argerror(1, "add_timer", "first: seconds expected, got nil") end
+  local first_ns = to_ns(first, 1, "add_timer")
   local interval_ns = to_ns(interval or 0, 2, "add_timer")
   local d = to_u64(data or 0, 3, "add_timer")
   local h = self.ep
