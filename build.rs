@@ -16,7 +16,7 @@ fn main() {
     let version = format!(
         "\n/* The version of this header; repoll_version() is the library's. */\n\
          #define REPOLL_VERSION_MAJOR {}\n#define REPOLL_VERSION_MINOR {}\n#define REPOLL_VERSION_PATCH {}\n\
-         #define REPOLL_VERSION_STRING \"{}\"\n",
+         #define REPOLL_VERSION_STRING \"{}\"",
         major,
         env::var("CARGO_PKG_VERSION_MINOR").unwrap(),
         env::var("CARGO_PKG_VERSION_PATCH").unwrap(),
@@ -32,12 +32,6 @@ fn main() {
         .generate()
         .expect("cbindgen could not generate the header")
         .write(&mut header);
-    // cbindgen leaves a blank line for each core constant it skips (they are
-    // written as `libc::EPOLLIN as u32`, which it cannot evaluate).
-    let mut header = String::from_utf8(header).expect("cbindgen writes UTF-8");
-    while header.contains("\n\n\n") {
-        header = header.replace("\n\n\n", "\n\n");
-    }
     std::fs::write(&out, header).expect("OUT_DIR is writable");
 
     if env::var_os("REPOLL_WRITE_HEADER").is_some() {

@@ -2,42 +2,42 @@
 //! repoll's own sources report (which epoll never sets).
 
 /// Readable.
-pub const IN: u32 = libc::EPOLLIN as u32;
+pub(crate) const IN: u32 = libc::EPOLLIN as u32;
 /// Urgent data or an exceptional condition (`POLLPRI`).
-pub const PRI: u32 = libc::EPOLLPRI as u32;
+pub(crate) const PRI: u32 = libc::EPOLLPRI as u32;
 /// Writable.
-pub const OUT: u32 = libc::EPOLLOUT as u32;
+pub(crate) const OUT: u32 = libc::EPOLLOUT as u32;
 /// Error condition; always reported, need not be requested.
-pub const ERR: u32 = libc::EPOLLERR as u32;
+pub(crate) const ERR: u32 = libc::EPOLLERR as u32;
 /// Hang-up; always reported, need not be requested.
-pub const HUP: u32 = libc::EPOLLHUP as u32;
+pub(crate) const HUP: u32 = libc::EPOLLHUP as u32;
 /// Normal data readable.
-pub const RDNORM: u32 = libc::EPOLLRDNORM as u32;
+pub(crate) const RDNORM: u32 = libc::EPOLLRDNORM as u32;
 /// Priority band data readable.
-pub const RDBAND: u32 = libc::EPOLLRDBAND as u32;
+pub(crate) const RDBAND: u32 = libc::EPOLLRDBAND as u32;
 /// Normal data writable.
-pub const WRNORM: u32 = libc::EPOLLWRNORM as u32;
+pub(crate) const WRNORM: u32 = libc::EPOLLWRNORM as u32;
 /// Priority band data writable.
-pub const WRBAND: u32 = libc::EPOLLWRBAND as u32;
+pub(crate) const WRBAND: u32 = libc::EPOLLWRBAND as u32;
 /// Unused by Linux; accepted because the kernel accepts it.
-pub const MSG: u32 = libc::EPOLLMSG as u32;
+pub(crate) const MSG: u32 = libc::EPOLLMSG as u32;
 /// The peer closed its writing half (stream sockets).
-pub const RDHUP: u32 = libc::EPOLLRDHUP as u32;
+pub(crate) const RDHUP: u32 = libc::EPOLLRDHUP as u32;
 /// Wake only one of the epoll instances waiting on the same file (ADD only).
-pub const EXCLUSIVE: u32 = libc::EPOLLEXCLUSIVE as u32;
+pub(crate) const EXCLUSIVE: u32 = libc::EPOLLEXCLUSIVE as u32;
 /// Hold a wakeup source while the event is pending (needs CAP_BLOCK_SUSPEND).
-pub const WAKEUP: u32 = libc::EPOLLWAKEUP as u32;
+pub(crate) const WAKEUP: u32 = libc::EPOLLWAKEUP as u32;
 /// Disarm after one report; re-arm with a modify.
-pub const ONESHOT: u32 = libc::EPOLLONESHOT as u32;
+pub(crate) const ONESHOT: u32 = libc::EPOLLONESHOT as u32;
 /// Edge-triggered.
-pub const ET: u32 = libc::EPOLLET as u32;
+pub(crate) const ET: u32 = libc::EPOLLET as u32;
 
-/// Reported by a wake ([`crate::Poller::wake`]).
-pub const WAKE: u32 = 1 << 24;
+/// Reported by a wake ([`crate::poller::Poller::wake`]).
+pub(crate) const WAKE: u32 = 1 << 24;
 /// Reported by an expired timer.
-pub const TIMER: u32 = 1 << 25;
+pub(crate) const TIMER: u32 = 1 << 25;
 /// Reported by a delivered signal.
-pub const SIGNAL: u32 = 1 << 26;
+pub(crate) const SIGNAL: u32 = 1 << 26;
 
 /// Every bit a registration may carry.
 const REGISTRABLE: u32 = IN

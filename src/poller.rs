@@ -12,10 +12,11 @@ use std::ops::Range;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::calls::Calls;
 use crate::epoll::{Epoll, Op};
 use crate::event::{self, Event};
-use crate::features;
 use crate::interest;
+use crate::pwait2;
 use crate::signals::Signals;
 use crate::sys::{einval, monotonic_ns, try_box};
 use crate::timeout::{Deadline, Timeout};
@@ -24,22 +25,20 @@ use crate::waker::Waker;
 
 /// How to create a [`Poller`].
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Close the epoll fd on exec.
-    pub cloexec: bool,
+    pub(crate) cloexec: bool,
     /// Retry waits interrupted by a signal handler, with the remaining time
     /// recomputed from a monotonic deadline, instead of returning `EINTR`.
-    pub retry_eintr: bool,
+    pub(crate) retry_eintr: bool,
 }
 
 /// The library's sources; boxed so that the addresses used as tokens stay put.
 #[derive(Debug)]
 struct Internal {
     waker: Waker,
-    /// Set once by [`Poller::shutdown`]; waiters see it through the waker.
-    closed: AtomicBool,
     /// The process that created the poller. A forked child shares the waker's
-    /// open file with its parent, so its shutdown must not signal it.
+    /// open file with its parent, so its close must not signal it.
     pid: u32,
     timers: Timers,
     signals: Signals,
@@ -50,9 +49,11 @@ struct Internal {
 }
 
 /// An epoll instance with a waker. Every method takes `&self` and may run
-/// concurrently with any other.
+/// concurrently with any other, [`Poller::close`] included.
 #[derive(Debug)]
-pub struct Poller {
+pub(crate) struct Poller {
+    /// The calls in flight and the one closed flag; see [`Poller::close`].
+    calls: Calls,
     epoll: Epoll,
     internal: Box<Internal>,
     retry_eintr: bool,
@@ -60,23 +61,23 @@ pub struct Poller {
 
 impl Poller {
     /// A new instance.
-    pub fn new(opts: Options) -> io::Result<Poller> {
+    pub(crate) fn new(opts: Options) -> io::Result<Poller> {
         let epoll = Epoll::new(opts.cloexec)?;
-        features::read_environment();
+        pwait2::read_environment();
         let internal = try_box(Internal {
             waker: Waker::new()?,
-            closed: AtomicBool::new(false),
             pid: std::process::id(),
             timers: Timers::new(),
             signals: Signals::new(),
             needs_loop: AtomicBool::new(opts.retry_eintr),
         })?;
         let poller = Poller {
+            calls: Calls::default(),
             epoll,
             internal,
             retry_eintr: opts.retry_eintr,
         };
-        // Level-triggered: after shutdown the waker stays readable, so every
+        // Level-triggered: after close the waker stays readable, so every
         // wait from then on returns at once.
         let waker_fd = poller.internal.waker.fd();
         poller.epoll.ctl(
@@ -90,7 +91,7 @@ impl Poller {
 
     /// Registers, changes or removes `fd` (see [`Epoll::ctl`]). The library's
     /// own fds are refused with `EINVAL`, as the epoll fd itself is.
-    pub fn ctl(&self, op: Op, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
+    pub(crate) fn ctl(&self, op: Op, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
         let own = &self.internal;
         // Lazily created fds read as -1 until they exist; a negative fd is
         // the kernel's to reject (EBADF).
@@ -104,9 +105,9 @@ impl Poller {
     /// how many (0 when the timeout passed). The caller's fds come first, then
     /// a wake as one event `{data: 0, events: WAKE}`, delivered signals as
     /// `{data, SIGNAL}` and expired timers as `{data, TIMER}`. After
-    /// [`Poller::shutdown`], fails with `EBADF`. An empty `events` is `EINVAL`.
+    /// [`Poller::close`], fails with `EBADF`. An empty `events` is `EINVAL`.
     #[inline]
-    pub fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+    pub(crate) fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
         if !self.internal.needs_loop.load(Ordering::Relaxed) && !timeout.exceeds_one_ms_wait() {
             // The common case: exactly one system call.
             let n = self.epoll.wait_kernel(events, timeout)?;
@@ -151,35 +152,47 @@ impl Poller {
     /// Makes a blocked [`Poller::wait`] return (or the next one, if none is
     /// blocked) with one `WAKE` event. Wakes before that wait coalesce.
     /// Async-signal-safe: one `write(2)`.
-    pub fn wake(&self) -> io::Result<()> {
+    pub(crate) fn wake(&self) -> io::Result<()> {
         self.internal.waker.wake()
     }
 
-    /// Makes every blocked and future wait fail with `EBADF`, promptly. The
-    /// fds close when the poller is dropped.
-    ///
-    /// In a forked child this only marks the poller closed: its waker is the
-    /// parent's too (an inherited open file), and waking it would send the
-    /// parent a spurious `WAKE`. No thread of the child can be blocked in a
-    /// wait that predates the fork.
-    pub fn shutdown(&self) {
-        self.internal.closed.store(true, Ordering::SeqCst);
-        if !self.is_inherited() {
-            // Cannot fail in a way that matters: EAGAIN means readable already.
-            let _ = self.internal.waker.wake();
-        }
+    /// The calls in flight on this poller; the caller counts each of its
+    /// calls in and out (the C handle does, in `ffi/handle.rs`).
+    pub(crate) fn calls(&self) -> &Calls {
+        &self.calls
     }
 
-    /// Whether this is a forked child's copy of a poller created in another
-    /// process (which shares its epoll instance and internal fds).
-    pub fn is_inherited(&self) -> bool {
-        std::process::id() != self.internal.pid
+    /// The close sequence. Called from inside a call counted in
+    /// [`Poller::calls`]; `EBADF` if the poller was already closed. The fds
+    /// close, and the memory is released, when the last call in flight
+    /// leaves ([`Calls::leave`] says which one that is).
+    pub(crate) fn close(&self) -> io::Result<()> {
+        // 1. The one closed flag: calls entering from now on are refused,
+        //    and so is every wait the waker wakes (see `deliver`).
+        if !self.calls.close() {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+        if std::process::id() == self.internal.pid {
+            // 2. Wake the blocked waits so they return EBADF promptly. The
+            //    waker is level-triggered and never drained once closed, so
+            //    every wait sees it. EAGAIN means readable already.
+            let _ = self.internal.waker.wake();
+        } else {
+            // 2'. A forked child: the waker is an open file shared with the
+            //    parent, and waking it would send the parent a spurious WAKE.
+            //    No thread of the child can be in a call that predates the
+            //    fork, but the calls counted in the parent's memory image
+            //    would never leave: forget them, so that this call is the
+            //    last out and releases the child's copy.
+            self.calls.forget_inherited();
+        }
+        Ok(())
     }
 
     /// Adds a timer due `first` ns from now (CLOCK_MONOTONIC), repeating every
     /// `interval` ns (0: once), reported as `{data, TIMER}`. Returns its id,
     /// never reused while the poller lives.
-    pub fn timer_add(&self, first: u64, interval: u64, data: u64) -> io::Result<u64> {
+    pub(crate) fn timer_add(&self, first: u64, interval: u64, data: u64) -> io::Result<u64> {
         self.internal.needs_loop.store(true, Ordering::Relaxed);
         let token = token(&self.internal.timers);
         self.internal.timers.add(first, interval, data, |fd| {
@@ -188,14 +201,14 @@ impl Poller {
     }
 
     /// Cancels a timer: `ENOENT` for an unknown or already fired one-shot id.
-    pub fn timer_cancel(&self, id: u64) -> io::Result<()> {
+    pub(crate) fn timer_cancel(&self, id: u64) -> io::Result<()> {
         self.internal.timers.cancel(id)
     }
 
     /// Reports `signo` as `{data, SIGNAL}` from now on. The caller must keep
     /// the signal blocked in every thread. `EINVAL` for an invalid number,
     /// SIGKILL or SIGSTOP; `EEXIST` if already added.
-    pub fn signal_add(&self, signo: i32, data: u64) -> io::Result<()> {
+    pub(crate) fn signal_add(&self, signo: i32, data: u64) -> io::Result<()> {
         self.internal.needs_loop.store(true, Ordering::Relaxed);
         let token = token(&self.internal.signals);
         self.internal.signals.add(signo, data, |fd| {
@@ -204,7 +217,7 @@ impl Poller {
     }
 
     /// Stops reporting `signo`: `ENOENT` if it was not added.
-    pub fn signal_delete(&self, signo: i32) -> io::Result<()> {
+    pub(crate) fn signal_delete(&self, signo: i32) -> io::Result<()> {
         self.internal.signals.delete(signo)
     }
 
@@ -231,7 +244,7 @@ impl Poller {
         }
         let mut out = Filled { events, len: kept };
         if woken {
-            if own.closed.load(Ordering::SeqCst) {
+            if self.calls.is_closed() {
                 return Err(io::Error::from_raw_os_error(libc::EBADF));
             }
             own.waker.drain();

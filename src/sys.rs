@@ -1,9 +1,8 @@
-//! The few system-call helpers the core shares: errno conversion, the
-//! monotonic clock, and the raw `epoll_pwait2` entry point.
+//! The few system-call helpers the core shares: errno conversion, fd
+//! ownership, the monotonic clock and allocation without abort.
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
-use std::time::Duration;
 
 /// Turns the C convention (`-1` plus `errno`) into an `io::Result`.
 ///
@@ -41,45 +40,6 @@ pub(crate) fn monotonic_ns() -> u64 {
     (ts.tv_sec as u64)
         .saturating_mul(1_000_000_000)
         .saturating_add(ts.tv_nsec as u64)
-}
-
-/// A `timespec` for a duration, saturating where `time_t` cannot hold it.
-pub(crate) fn timespec(d: Duration) -> libc::timespec {
-    libc::timespec {
-        tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
-        tv_nsec: d.subsec_nanos() as libc::c_long,
-    }
-}
-
-/// `epoll_pwait2(2)` through `syscall(2)`: glibc only wraps it since 2.35.
-///
-/// # Safety
-/// `events` must be valid for writes of `maxevents` kernel `epoll_event`s.
-pub(crate) unsafe fn epoll_pwait2(
-    epfd: RawFd,
-    events: *mut libc::epoll_event,
-    maxevents: libc::c_int,
-    timeout: Option<&libc::timespec>,
-) -> io::Result<usize> {
-    let ts = timeout.map_or(std::ptr::null(), |t| t as *const libc::timespec);
-    // SAFETY: the caller guarantees `events`; `ts` is NULL or points to a
-    // live timespec; a NULL sigmask means "leave the mask alone".
-    let res = unsafe {
-        libc::syscall(
-            libc::SYS_epoll_pwait2,
-            epfd,
-            events,
-            maxevents,
-            ts,
-            std::ptr::null::<libc::sigset_t>(),
-            0usize,
-        )
-    };
-    if res < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(res as usize)
-    }
 }
 
 /// `Box::new` that reports allocation failure as `ENOMEM` instead of

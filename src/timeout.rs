@@ -1,11 +1,9 @@
 //! Wait timeouts: how long, in which unit, and the arithmetic that never
 //! shortens them (round up, saturate, clamp — never wrap to "infinite").
 
-use std::time::Duration;
-
 /// How long a wait may block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timeout {
+pub(crate) enum Timeout {
     /// Block until an event arrives.
     Infinite,
     /// Whole milliseconds (`>= 0`); handed to `epoll_wait` unchanged.
@@ -20,7 +18,7 @@ const MAX_MS: u64 = i32::MAX as u64;
 
 impl Timeout {
     /// A negative count blocks, 0 polls, anything else waits that many ms.
-    pub fn from_millis(ms: i32) -> Timeout {
+    pub(crate) fn from_millis(ms: i32) -> Timeout {
         if ms < 0 {
             Timeout::Infinite
         } else {
@@ -29,15 +27,8 @@ impl Timeout {
     }
 
     /// A negative count blocks, 0 polls, anything else waits that many ns.
-    pub fn from_nanos(ns: i64) -> Timeout {
+    pub(crate) fn from_nanos(ns: i64) -> Timeout {
         u64::try_from(ns).map_or(Timeout::Infinite, Timeout::Nanos)
-    }
-
-    /// `None` blocks; durations beyond `u64::MAX` ns (584 years) saturate.
-    pub fn from_duration(d: Option<Duration>) -> Timeout {
-        d.map_or(Timeout::Infinite, |d| {
-            Timeout::Nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        })
     }
 
     /// The length in nanoseconds, `None` when infinite.
@@ -110,10 +101,6 @@ mod tests {
         assert!(!Timeout::from_millis(i32::MAX).exceeds_one_ms_wait());
         let d = Deadline::after(u64::MAX - 3, Timeout::Nanos(u64::MAX));
         assert_eq!(d.remaining(0), Timeout::Nanos(u64::MAX));
-        assert_eq!(
-            Timeout::from_duration(Some(Duration::MAX)),
-            Timeout::Nanos(u64::MAX)
-        );
     }
 
     #[test]

@@ -1,40 +1,35 @@
 //! The opaque C handle and every raw-pointer conversion of the C API. The
 //! rest of the crate never touches a raw pointer from C.
 //!
-//! Lifetime: `calls` counts the calls in flight on the handle (in steps of
-//! [`ONE_CALL`]) and its low bit says whether `repoll_close` has run. The
-//! last call to leave a closed handle frees it, so `repoll_close` may race
-//! with a blocked `repoll_wait` without a use after free, and no call ever
-//! takes a lock.
+//! Lifetime: each C call on a handle is counted in and out of its poller's
+//! [`Calls`](crate::calls::Calls); the last call to leave a closed handle
+//! frees it (the close sequence itself is [`Poller::close`]). So
+//! `repoll_close` may race with a blocked `repoll_wait` without a use after
+//! free, and no call ever takes a lock.
 
 use std::os::raw::c_int;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::{Event, Poller};
+use crate::event::Event;
+use crate::poller::Poller;
 
 /// An epoll instance with the library's sources. Opaque to C.
 pub struct repoll {
-    calls: AtomicUsize,
     poller: Poller,
 }
-
-const CLOSED: usize = 1;
-const ONE_CALL: usize = 2;
 
 impl repoll {
     /// Moves a new poller to the heap and hands its ownership to C;
     /// `ENOMEM` instead of an abort when memory is exhausted.
     pub(crate) fn into_raw(poller: Poller) -> std::io::Result<*mut repoll> {
-        let handle = crate::sys::try_box(repoll {
-            calls: AtomicUsize::new(0),
-            poller,
-        })?;
+        let handle = crate::sys::try_box(repoll { poller })?;
         Ok(Box::into_raw(handle))
     }
 }
 
-/// One call in flight on a handle; derefs to its poller.
+/// One call in flight on a handle; derefs to its poller. Entering and
+/// leaving are `#[inline]`: they are on every call's path, repoll_wait's
+/// included, and the compiler does not inline them across modules alone.
 pub(crate) struct Call {
     handle: NonNull<repoll>,
 }
@@ -45,33 +40,33 @@ impl Call {
     /// # Safety
     /// A non-NULL `ep` must come from `repoll_create` and its memory must not
     /// have been released (no `repoll_close` has returned, per the C contract).
+    #[inline]
     pub(crate) unsafe fn enter(ep: *const repoll) -> Result<Call, c_int> {
         let handle = NonNull::new(ep.cast_mut()).ok_or(-libc::EINVAL)?;
-        // SAFETY: the caller guarantees the handle is live; counting this
-        // call in keeps it live until `Call` drops.
-        let calls = unsafe { &handle.as_ref().calls };
         let call = Call { handle };
-        if calls.fetch_add(ONE_CALL, Ordering::Acquire) & CLOSED != 0 {
-            return Err(-libc::EBADF); // `call` drops here and leaves
+        // Counted in even when refused: `call` drops on return and leaves.
+        if !call.calls().enter() {
+            return Err(-libc::EBADF);
         }
         Ok(call)
     }
 
-    /// Marks the handle closed; false if it already was.
-    pub(crate) fn close(&self) -> bool {
-        self.calls().fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0
+    /// Frees the handle: the poller's fds close. Out of line, so that the
+    /// leave on every call's path stays a few instructions.
+    #[cold]
+    #[inline(never)]
+    fn release(&mut self) {
+        // SAFETY: the handle came from `Box::into_raw` in `into_raw`; it is
+        // closed and no other call is in flight, and the contract forbids
+        // new ones after `repoll_close` returns, so this is the last use.
+        drop(unsafe { Box::from_raw(self.handle.as_ptr()) });
     }
 
-    /// In a forked child, forgets the calls counted in the parent's memory
-    /// image: their threads do not exist here, so they will never leave, and
-    /// the handle must be released when this call does.
-    pub(crate) fn forget_inherited_calls(&self) {
-        self.calls().store(CLOSED | ONE_CALL, Ordering::Release);
-    }
-
-    fn calls(&self) -> &AtomicUsize {
-        // SAFETY: this call is counted in, so the handle is live.
-        unsafe { &self.handle.as_ref().calls }
+    fn calls(&self) -> &crate::calls::Calls {
+        // SAFETY: the handle is live: the caller of `enter` guarantees it
+        // until the call is counted in, and counting it in keeps it live
+        // until it leaves, in `drop`.
+        unsafe { self.handle.as_ref() }.poller.calls()
     }
 }
 
@@ -85,16 +80,10 @@ impl std::ops::Deref for Call {
 }
 
 impl Drop for Call {
+    #[inline]
     fn drop(&mut self) {
-        if self.calls().fetch_sub(ONE_CALL, Ordering::Release) == CLOSED | ONE_CALL {
-            // Last call out of a closed handle: pair with every other call's
-            // Release so their uses happen before the free (as in Arc). An
-            // Acquire load rather than a fence, which ThreadSanitizer ignores.
-            self.calls().load(Ordering::Acquire);
-            // SAFETY: the handle came from `Box::into_raw` in `into_raw`; it is
-            // closed and no other call is in flight, and the contract forbids
-            // new ones after `repoll_close` returns, so this is the last use.
-            drop(unsafe { Box::from_raw(self.handle.as_ptr()) });
+        if self.calls().leave() {
+            self.release();
         }
     }
 }
