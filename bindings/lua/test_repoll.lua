@@ -706,6 +706,54 @@ test("a_blocked_signal_comes_back_as_an_event", function()
   assert(repoll.set_signal_mask(old))
 end)
 
+-- Sends SIGUSR2 to the main thread once it blocks in a wait; abs() is its
+-- C handler (harmless: it ignores what its argument means).
+local function interrupt_blocked_wait(p)
+  ffi.cdef [[
+  unsigned long pthread_self(void);
+  int pthread_kill(unsigned long thread, int sig);
+  ]]
+  local prev = C.signal(SIGUSR2, ffi.cast("repoll_test_sighandler", C.abs))
+  local th = H.spawn(([[
+    ffi.cdef "int pthread_kill(unsigned long thread, int sig);"
+    local pid = ffi.C.getpid()
+    for _ = 1, 10000 do
+      if H.main_thread_in_epoll_wait(pid) then break end
+      ffi.C.usleep(1000)
+    end
+    shared[1] = ffi.C.pthread_kill(%s, %d)
+  ]]):format(tostring(C.pthread_self()), SIGUSR2), p:handle()) -- "<n>ULL": a literal
+  return function()
+    local shared = th.join()
+    C.signal(SIGUSR2, prev)
+    eq(tonumber(shared[1]), 0, "pthread_kill")
+  end
+end
+
+test("a_c_signal_handler_makes_a_wait_return_eintr", function()
+  need_threads()
+  if not SIGUSR2 then skip("no sigabbrev_np: signal names unknown") end
+  local p = poller()
+  local done = interrupt_blocked_wait(p)
+  fails("EINTR", p.wait, p, HANG)
+  done()
+  p:close()
+end)
+
+test("retry_eintr_keeps_waiting_after_a_handler", function()
+  need_threads()
+  if not SIGUSR2 then skip("no sigabbrev_np: signal names unknown") end
+  local p = poller { flags = repoll.CLOEXEC + repoll.RETRY_EINTR }
+  local done = interrupt_blocked_wait(p)
+  local t0 = H.now()
+  assert(p:add_timer(0.3, 0, 8))
+  local evs = assert(p:wait(HANG))
+  done()
+  eq(evs[1].data, 8, "the wait went on until the timer")
+  ok(H.now() - t0 >= 0.3)
+  p:close()
+end)
+
 test("pwait_installs_the_mask_for_the_wait_only", function()
   if not repoll.supports.pwait then skip("repoll_pwait is not in this library") end
   if not SIGUSR2 then skip("no sigabbrev_np: signal names unknown") end
