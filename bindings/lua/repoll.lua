@@ -99,11 +99,10 @@ end
 
 -- Where repoll_ffi.h may be for a library loaded from `libpath`: each parent
 -- directory's include/ (a build tree: target/<profile>[/deps]/librepoll.so)
--- and share/repoll/ (an installed prefix: lib[/<triplet>]/librepoll.so.0),
--- then pkg-config's apidir, then the usual prefixes.
-local function header_candidates(libpath)
+-- and share/repoll/ (an installed prefix: lib[/<triplet>]/librepoll.so.0).
+local function header_beside(libpath)
   local places = {}
-  if libpath and libpath:find("/") then
+  if libpath:find("/") then
     local dir = dirname(libpath)
     for _ = 1, 4 do
       dir = dir .. "/.."
@@ -111,6 +110,13 @@ local function header_candidates(libpath)
       places[#places + 1] = dir .. "/share/repoll/repoll_ffi.h"
     end
   end
+  return places
+end
+
+-- Then pkg-config's apidir (a process: only when the first places failed),
+-- then the usual prefixes.
+local function header_elsewhere()
+  local places = {}
   local apidir = pkg_config_apidir()
   if apidir then places[#places + 1] = apidir .. "/repoll_ffi.h" end
   places[#places + 1] = "/usr/local/share/repoll/repoll_ffi.h"
@@ -165,30 +171,35 @@ local function cdef_of_repoll_h(text)
   return table.concat(out, "\n")
 end
 
-local function load_declarations(libpath)
-  local places = header_candidates(libpath)
+-- The first of `places` that exists; each one looked at goes into `tried`.
+local function first_existing(places, tried)
   for _, path in ipairs(places) do
-    local interim = path:gsub("repoll_ffi%.h$", "repoll.h")
-    if not file_exists(path) and path:find("/include/") and file_exists(interim) then
-      if not pcall(ffi.typeof, "repoll_event_t") then
-        ffi.cdef(cdef_of_repoll_h(read_file(interim)))
-      end
-      return interim
-    end
-    if file_exists(path) then
-      -- Named structs cannot be declared twice in one Lua state: a second
-      -- copy of this module (package.loaded cleared) reuses the first's.
-      if not pcall(ffi.typeof, "repoll_event_t") then
-        ffi.cdef(read_file(path))
-      end
-      return path
-    end
+    tried[#tried + 1] = path
+    if file_exists(path) then return path end
+    local interim = path:gsub("repoll_ffi%.h$", "repoll.h") -- INTERIM
+    if path:find("/include/") and file_exists(interim) then return interim end
   end
-  error("repoll: cannot find repoll_ffi.h (the declarations generated with the"
-    .. " library) for " .. libpath .. "; looked at:\n  "
-    .. table.concat(places, "\n  ")
-    .. "\nFix: `make header` in the build tree, or `make install`, which puts it"
-    .. " in <prefix>/share/repoll/.", 0)
+  return nil
+end
+
+local function load_declarations(libpath)
+  local tried = {}
+  local path = first_existing(header_beside(libpath), tried)
+      or first_existing(header_elsewhere(), tried)
+  if not path then
+    error("repoll: cannot find repoll_ffi.h (the declarations generated with the"
+      .. " library) for " .. libpath .. "; looked at:\n  "
+      .. table.concat(tried, "\n  ")
+      .. "\nFix: `make header` in the build tree, or `make install`, which puts it"
+      .. " in <prefix>/share/repoll/.", 0)
+  end
+  -- Named structs cannot be declared twice in one Lua state: a second copy
+  -- of this module (package.loaded cleared) reuses the first's.
+  if not pcall(ffi.typeof, "repoll_event_t") then
+    local text = read_file(path)
+    ffi.cdef(path:find("repoll%.h$") and cdef_of_repoll_h(text) or text)
+  end
+  return path
 end
 
 local HEADER_PATH = load_declarations(LIBRARY_PATH)
