@@ -264,9 +264,18 @@ check_version()
 
 -- ---- errno and signal names (from the C library, when it can tell) --------
 
+-- A C library function, or nil where it is missing (musl, older glibc).
+local function libc_function(name)
+  local ok, fn = pcall(function() return C[name] end)
+  return ok and fn or nil
+end
+local strerrorname_np = libc_function("strerrorname_np")
+local sigabbrev_np = libc_function("sigabbrev_np")
+
 local function libc_name(fn, n)
-  local ok, s = pcall(fn, n)
-  if ok and s ~= nil then return ffi.string(s) end
+  if not fn or type(n) ~= "number" then return nil end
+  local s = fn(n)
+  if s ~= nil then return ffi.string(s) end
   return nil
 end
 
@@ -274,20 +283,21 @@ end
 -- (glibc 2.32+); empty where the C library has no such function.
 M.errno = {}
 for n = 1, 200 do
-  local name = libc_name(C.strerrorname_np, n)
+  local name = libc_name(strerrorname_np, n)
   if name and not M.errno[name] then M.errno[name] = n end
 end
 
 --- The symbolic name of a positive errno ("EEXIST"), "REPOLL_EPANIC", or nil.
 function M.errname(errnum)
   if errnum == M.EPANIC then return "REPOLL_EPANIC" end
-  return libc_name(C.strerrorname_np, errnum)
+  if type(errnum) ~= "number" or errnum <= 0 then return nil end
+  return libc_name(strerrorname_np, errnum)
 end
 
 --- Signal name without "SIG" -> number (USR1 = 10, ...), from sigabbrev_np.
 M.signals = {}
 for n = 1, 64 do
-  local name = libc_name(C.sigabbrev_np, n)
+  local name = libc_name(sigabbrev_np, n)
   if name and not M.signals[name] then M.signals[name] = n end
 end
 
@@ -307,8 +317,18 @@ local function fail(rc)
   return nil, M.strerror(rc), e, M.errname(e)
 end
 
+local SOURCE = debug.getinfo(1, "S").source
+
+-- Raises "bad argument" at the caller's line: the first frame outside
+-- this file.
 local function argerror(n, fname, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info or info.source ~= SOURCE then break end
+    level = level + 1
+  end
+  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level)
 end
 
 local function is_integer(v)
