@@ -213,7 +213,6 @@ ffi.cdef [[
 int sigprocmask(int how, const sigset_t *set, sigset_t *old);
 int sigemptyset(sigset_t *set);
 int sigaddset(sigset_t *set, int signo);
-int sigismember(const sigset_t *set, int signo);
 ]]
 
 -- True when `name` is declared and the library exports it.
@@ -486,8 +485,8 @@ function M.new(opts)
   if type(opts) ~= "table" then argerror(1, "new", "options table expected") end
   local maxevents = opts.maxevents or 256
   if type(maxevents) ~= "number" or not is_integer(maxevents) or maxevents < 1
-      or maxevents > 2 ^ 24 then
-    argerror(1, "new", "maxevents must be an integer in [1, 2^24], got " .. tostring(maxevents))
+      or maxevents >= 2 ^ 31 then
+    argerror(1, "new", "maxevents must be a positive C int, got " .. tostring(maxevents))
   end
   local flags = to_int(opts.flags or M.CLOEXEC, 1, "new", "flags")
   local p = poller_ct(maxevents) -- before the handle, which must never leak

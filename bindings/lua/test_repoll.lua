@@ -270,7 +270,7 @@ test("cloexec_by_default_and_flags_checked", function()
   ok(bit.band(flags, 0x80000) ~= 0, "O_CLOEXEC not set: " .. info) -- 02000000 octal
   p:close()
   fails("EINVAL", repoll.new, { flags = bit.lshift(1, 20) })
-  raises("maxevents", repoll.new, { maxevents = 0 })
+  raises("maxevents must be a positive C int", repoll.new, { maxevents = 0 })
 end)
 
 test("garbage_collection_closes", function()
