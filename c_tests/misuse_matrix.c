@@ -9,10 +9,7 @@
  *
  * Not in the table, by contract: a handle used after repoll_close returned
  * (a use after free, as with close(2)), and arrays shorter than maxevents. */
-#include <dirent.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/eventfd.h>
 
 #include "check.h"
@@ -37,24 +34,10 @@ static int waker_fd = -1, timer_fd = -1, signal_fd = -1; /* ep's internal fds */
 
 static repoll_t *fresh(void) { return make_poller(REPOLL_CLOEXEC); }
 
-/* The open fds as a bitmap (fds below 1024), read from /proc/self/fd. */
-#define SCAN 1024
-static void scan_fds(unsigned char open_fds[SCAN]) {
-    memset(open_fds, 0, SCAN);
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        int fd = atoi(e->d_name);
-        if (e->d_name[0] != '.' && fd != dirfd(d) && fd < SCAN) open_fds[fd] = 1;
-    }
-    closedir(d);
-}
-
 /* The fd that appeared between two scans whose link names `kind`. */
 static int new_fd_of_kind(const unsigned char *before, const unsigned char *after,
                           const char *kind) {
-    for (int fd = 0; fd < SCAN; fd++) {
+    for (int fd = 0; fd < FD_MAP_SIZE; fd++) {
         if (before[fd] || !after[fd]) continue;
         char path[64], target[128];
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -177,30 +160,18 @@ static int c_wait_ns_count(int64_t maxevents, int64_t timeout) {
  * thread makes an fd ready 50 ms after the start, and must then return that
  * one event. Returns the wait's result, or BROKEN + 4 if it came back early
  * or with the wrong event. */
-struct maker {
-    int fd;
-    int64_t at;
-};
-static void *make_ready_later(void *arg) {
-    struct maker *m = arg;
-    int64_t left = m->at - now_ns();
-    if (left > 0) sleep_ns(left);
-    write_byte(m->fd);
-    return NULL;
-}
 static int blocking_wait(int use_ns, int64_t timeout) {
     repoll_t *h = fresh();
     int sv[2];
     make_pair(sv);
     CHECK_OK(repoll_add(h, sv[0], REPOLL_IN, DATA));
     int64_t t0 = now_ns();
-    struct maker m = {sv[1], t0 + 50 * MS};
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, make_ready_later, &m) == 0);
+    struct delayed_write dw;
+    start_delayed_write(&dw, sv[1], 50 * MS);
     repoll_event_t ev[4];
     int rc = use_ns ? repoll_wait_ns(h, ev, 4, timeout) : repoll_wait(h, ev, 4, (int)timeout);
     int64_t elapsed = now_ns() - t0;
-    CHECK(pthread_join(t, NULL) == 0);
+    CHECK(pthread_join(dw.thread, NULL) == 0);
     CHECK_OK(repoll_close(h));
     close(sv[0]);
     close(sv[1]);
@@ -402,22 +373,22 @@ int main(void) {
     int fds_before = count_open_fds();
 
     /* Fixture. */
-    unsigned char before[SCAN], after[SCAN];
-    scan_fds(before);
+    unsigned char before[FD_MAP_SIZE], after[FD_MAP_SIZE];
+    map_open_fds(before);
     ep = fresh();
-    scan_fds(after);
+    map_open_fds(after);
     epfd = repoll_fd(ep);
     waker_fd = new_fd_of_kind(before, after, "[eventfd]");
     CHECK(waker_fd >= 0);
     uint64_t hour;
-    scan_fds(before);
+    map_open_fds(before);
     CHECK_OK(repoll_timer_add(ep, 3600000 * MS, 0, DATA, &hour));
-    scan_fds(after);
+    map_open_fds(after);
     timer_fd = new_fd_of_kind(before, after, "[timerfd]");
     CHECK(timer_fd >= 0);
-    scan_fds(before);
+    map_open_fds(before);
     CHECK_OK(repoll_signal_add(ep, SIGUSR2, DATA));
-    scan_fds(after);
+    map_open_fds(after);
     signal_fd = new_fd_of_kind(before, after, "[signalfd]");
     CHECK(signal_fd >= 0);
 
@@ -453,6 +424,7 @@ int main(void) {
     struct row rows[] = {
         /* repoll_create */
         {"repoll_create(NULL, 0)", c_create, 0, 1, -EINVAL, NULL},
+        {"repoll_create(NULL, CLOEXEC)", c_create, REPOLL_CLOEXEC, 1, -EINVAL, NULL},
         {"repoll_create(NULL, CLOEXEC|RETRY_EINTR)", c_create,
          REPOLL_CLOEXEC | REPOLL_RETRY_EINTR, 1, -EINVAL, NULL},
         {"repoll_create(&h, 0x2 unknown)", c_create, 0x2, 0, -EINVAL, NULL},
@@ -575,11 +547,17 @@ int main(void) {
         {"repoll_wait(h, NULL, 1, 0)", c_wait_null_array, 1, 0, -EINVAL, NULL},
         {"repoll_wait(h, NULL, 8, -1)", c_wait_null_array, 8, -1, -EINVAL, NULL},
         {"repoll_wait(h, NULL, 0, 0)", c_wait_null_array, 0, 0, -EINVAL, NULL},
+        {"repoll_wait(h, NULL, INT_MAX, 0)", c_wait_null_array, INT_MAX, 0, -EINVAL, NULL},
         {"repoll_wait_ns(h, NULL, 1, -1)", c_wait_ns_null_array, 1, -1, -EINVAL, NULL},
+        {"repoll_wait_ns(h, NULL, 1, 0)", c_wait_ns_null_array, 1, 0, -EINVAL, NULL},
+        {"repoll_wait_ns(h, NULL, INT_MAX, 0)", c_wait_ns_null_array, INT_MAX, 0, -EINVAL, NULL},
+        {"repoll_wait_ns(h, NULL, -1, 0)", c_wait_ns_null_array, -1, 0, -EINVAL, NULL},
         {"repoll_wait(h, ev, 0, 0)", c_wait_count, 0, 0, -EINVAL, NULL},
         {"repoll_wait(h, ev, 0, -1)", c_wait_count, 0, -1, -EINVAL, NULL},
         {"repoll_wait(h, ev, -1, 0)", c_wait_count, -1, 0, -EINVAL, NULL},
+        {"repoll_wait(h, ev, -4, -1)", c_wait_count, -4, -1, -EINVAL, NULL},
         {"repoll_wait(h, ev, INT_MIN, -1)", c_wait_count, INT_MIN, -1, -EINVAL, NULL},
+        {"repoll_wait_ns(h, ev, 0, 0)", c_wait_ns_count, 0, 0, -EINVAL, NULL},
         {"repoll_wait_ns(h, ev, 0, -1)", c_wait_ns_count, 0, -1, -EINVAL, NULL},
         {"repoll_wait_ns(h, ev, -1, 0)", c_wait_ns_count, -1, 0, -EINVAL, NULL},
         {"repoll_wait_ns(h, ev, INT_MIN, INT64_MAX)", c_wait_ns_count, INT_MIN, I64MAX, -EINVAL,
@@ -676,6 +654,13 @@ int main(void) {
         {"repoll_strerror(INT_MAX)", c_strerror, INT_MAX, 0, 0, NULL},
         {"repoll_strerror(-REPOLL_EPANIC)", c_strerror, -REPOLL_EPANIC, 0, 0, NULL},
         {"repoll_strerror(4096)", c_strerror, 4096, 0, 0, NULL},
+        {"repoll_strerror(0)", c_strerror, 0, 0, 0, NULL},
+        {"repoll_strerror(-EINVAL)", c_strerror, -EINVAL, 0, 0, NULL},
+        {"repoll_strerror(-4096)", c_strerror, -4096, 0, 0, NULL},
+        {"repoll_strerror(4098)", c_strerror, 4098, 0, 0, NULL},
+        {"repoll_strerror(-4098)", c_strerror, -4098, 0, 0, NULL},
+        {"repoll_strerror(-999999)", c_strerror, -999999, 0, 0, NULL},
+        {"repoll_strerror(INT_MIN + 1)", c_strerror, INT_MIN + 1, 0, 0, NULL},
         {"repoll_version() == REPOLL_VERSION_STRING", c_version, 0, 0, 0, NULL},
         {"repoll_features(): known bits only, stable", c_features, 0, 0, 0, NULL},
     };

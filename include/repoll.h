@@ -31,94 +31,94 @@
 /**
  * Readable.
  */
-#define REPOLL_IN 1
+#define REPOLL_IN 0x1u
 
 /**
  * Urgent data or an exceptional condition; may be requested alone.
  */
-#define REPOLL_PRI 2
+#define REPOLL_PRI 0x2u
 
 /**
  * Writable.
  */
-#define REPOLL_OUT 4
+#define REPOLL_OUT 0x4u
 
 /**
  * Error condition. Always reported; need not be requested.
  */
-#define REPOLL_ERR 8
+#define REPOLL_ERR 0x8u
 
 /**
  * Hang-up. Always reported; need not be requested.
  */
-#define REPOLL_HUP 16
+#define REPOLL_HUP 0x10u
 
 /**
  * Normal data readable.
  */
-#define REPOLL_RDNORM 64
+#define REPOLL_RDNORM 0x40u
 
 /**
  * Priority band data readable.
  */
-#define REPOLL_RDBAND 128
+#define REPOLL_RDBAND 0x80u
 
 /**
  * Normal data writable.
  */
-#define REPOLL_WRNORM 256
+#define REPOLL_WRNORM 0x100u
 
 /**
  * Priority band data writable.
  */
-#define REPOLL_WRBAND 512
+#define REPOLL_WRBAND 0x200u
 
 /**
  * Accepted for compatibility; Linux never reports it.
  */
-#define REPOLL_MSG 1024
+#define REPOLL_MSG 0x400u
 
 /**
  * The peer shut down its writing half (stream sockets).
  */
-#define REPOLL_RDHUP 8192
+#define REPOLL_RDHUP 0x2000u
 
 /**
  * Add only: wake just one of several epoll instances waiting on the same
  * file. Combines only with IN, OUT, ERR, HUP, WAKEUP and ET.
  */
-#define REPOLL_EXCLUSIVE 268435456
+#define REPOLL_EXCLUSIVE 0x10000000u
 
 /**
  * Keep the system from suspending while the event is pending (needs
  * CAP_BLOCK_SUSPEND; silently ignored by the kernel without it).
  */
-#define REPOLL_WAKEUP 536870912
+#define REPOLL_WAKEUP 0x20000000u
 
 /**
  * Report once, then disarm until `repoll_modify` re-arms the fd.
  */
-#define REPOLL_ONESHOT 1073741824
+#define REPOLL_ONESHOT 0x40000000u
 
 /**
  * Edge-triggered: report a change once, not a state for as long as it lasts.
  */
-#define REPOLL_ET 2147483648
+#define REPOLL_ET 0x80000000u
 
 /**
  * Reported (never requested) by a `repoll_wake`.
  */
-#define REPOLL_WAKE 16777216
+#define REPOLL_WAKE 0x1000000u
 
 /**
  * Reported (never requested) by an expired timer.
  */
-#define REPOLL_TIMER 33554432
+#define REPOLL_TIMER 0x2000000u
 
 /**
  * Reported (never requested) by a delivered signal.
  */
-#define REPOLL_SIGNAL 67108864
+#define REPOLL_SIGNAL 0x4000000u
 
 /**
  * `repoll_ctl` op: register an fd.
@@ -151,12 +151,12 @@
  * `repoll_features` bit: the kernel has epoll_pwait2, so `repoll_wait_ns`
  * waits with nanosecond precision.
  */
-#define REPOLL_FEATURE_PWAIT2 1
+#define REPOLL_FEATURE_PWAIT2 0x1u
 
 /**
  * `repoll_features` bit: the kernel accepts REPOLL_EXCLUSIVE.
  */
-#define REPOLL_FEATURE_EXCLUSIVE 2
+#define REPOLL_FEATURE_EXCLUSIVE 0x2u
 
 /**
  * Error code beyond errno (returned negated): a Rust panic was caught at the
@@ -289,7 +289,7 @@ int repoll_delete(repoll_t *ep, int fd);
  *
  * Borrows `events` for the call only. Any `maxevents` that the array really
  * holds is accepted; nothing is allocated and no lock is taken. Several
- * threads may wait on the same handle at once.
+ * threads may wait on the same handle at once. Directions: `events` out.
  */
 int repoll_wait(repoll_t *ep, repoll_event_t *events, int maxevents, int timeout_ms);
 
@@ -300,6 +300,7 @@ int repoll_wait(repoll_t *ep, repoll_event_t *events, int maxevents, int timeout
  * milliseconds (0 stays 0), so it never returns before the timeout passed.
  * `repoll_features()` tells which applies. Huge values are never wrapped
  * into "block forever". Same returns and rules as `repoll_wait`.
+ * Directions: `events` out.
  */
 int repoll_wait_ns(repoll_t *ep, repoll_event_t *events, int maxevents, int64_t timeout_ns);
 
@@ -428,8 +429,9 @@ int repoll_signal_add(repoll_t *ep, int signo, uint64_t data);
 int repoll_signal_delete(repoll_t *ep, int signo);
 
 /**
- * A description of any return code of this library (negative or positive
- * errno values, REPOLL_EPANIC; "Unknown error" for anything else).
+ * A description of any return value of this library: "Success" for 0 and
+ * any positive count, the errno's message for a negated errno value, one
+ * for -REPOLL_EPANIC, and "Unknown error" for any other negative value.
  *
  * Returns a static, NUL-terminated string, never NULL; the caller must not
  * free it. Thread-safe and independent of the locale.

@@ -17,6 +17,12 @@ The shared library is looked up, in this order:
 3. the system search path: ``ctypes.util.find_library("repoll")``, then
    ``librepoll.so.0`` (``LD_LIBRARY_PATH``, ``ldconfig``'s cache, ...).
 
+The constants (``IN``, ``ET``, ``CTL_ADD``, ...: ``REPOLL_X`` is ``X``) come
+from ``repoll.json``, the API description generated with the header, found
+beside the library that was loaded: ``include/repoll.json`` of its build tree,
+or ``share/repoll/repoll.json`` of its installation prefix (or the path in
+``REPOLL_API_JSON``). ``API_PATH`` tells which file was read.
+
 Errors are raised as ``OSError(errno, os.strerror(errno))``, which Python
 turns into the matching subclass: ``FileExistsError`` (EEXIST),
 ``FileNotFoundError`` (ENOENT), ``PermissionError`` (EPERM), ... A value that
@@ -32,6 +38,7 @@ waits makes that wait raise ``OSError(EBADF)`` promptly.
 import ctypes
 import ctypes.util
 import errno as _errno
+import json
 import math
 import operator
 import os
@@ -39,44 +46,7 @@ import struct
 import threading
 import time
 
-__all__ = [
-    "Poller", "Event", "version", "features", "strerror", "LIBRARY_PATH",
-    "IN", "PRI", "OUT", "ERR", "HUP", "RDNORM", "RDBAND", "WRNORM", "WRBAND",
-    "MSG", "RDHUP", "EXCLUSIVE", "WAKEUP", "ONESHOT", "ET", "WAKE", "TIMER",
-    "SIGNAL", "CTL_ADD", "CTL_DEL", "CTL_MOD", "CLOEXEC", "RETRY_EINTR",
-    "FEATURE_PWAIT2", "FEATURE_EXCLUSIVE", "EPANIC", "VERSION_MAJOR",
-]
-
-# ---- constants: the values of include/repoll.h (test_repoll.py checks them) --
-
 VERSION_MAJOR = 0  # the library major version this binding speaks
-
-IN = 1
-PRI = 2
-OUT = 4
-ERR = 8
-HUP = 16
-RDNORM = 64
-RDBAND = 128
-WRNORM = 256
-WRBAND = 512
-MSG = 1024
-RDHUP = 8192
-EXCLUSIVE = 268435456
-WAKEUP = 536870912
-ONESHOT = 1073741824
-ET = 2147483648
-WAKE = 16777216
-TIMER = 33554432
-SIGNAL = 67108864
-CTL_ADD = 1
-CTL_DEL = 2
-CTL_MOD = 3
-CLOEXEC = 524288
-RETRY_EINTR = 1
-FEATURE_PWAIT2 = 1
-FEATURE_EXCLUSIVE = 2
-EPANIC = 4097
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _U32_MAX = 2**32 - 1
@@ -204,13 +174,92 @@ _lib, LIBRARY_PATH = _load()
 """The loaded library, and the path or name it was loaded from."""
 
 
+# ---- constants: from repoll.json, beside the library ------------------------
+
+def _loaded_file():
+    """The file the dynamic linker mapped for the library (LIBRARY_PATH may be a bare soname)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split(None, 5)[-1].strip()
+                if os.path.basename(path).startswith("librepoll.so"):
+                    return path
+    except OSError:
+        pass
+    return LIBRARY_PATH
+
+
+def _api_candidates():
+    """Where repoll.json may be, in order, as (description, path) pairs."""
+    env = os.environ.get("REPOLL_API_JSON")
+    if env:
+        return [("REPOLL_API_JSON", env)]
+    places = []
+    # A build tree puts the library in target/<profile>[/deps] under the root
+    # that holds include/; an install in <prefix>/lib[/<triplet>].
+    d = os.path.dirname(os.path.realpath(_loaded_file()))
+    for _ in range(4):
+        places.append(("build tree", os.path.join(d, "include", "repoll.json")))
+        places.append(("installation", os.path.join(d, "share", "repoll", "repoll.json")))
+        d = os.path.dirname(d)
+    return places
+
+
+def _load_api():
+    tried = []
+    for where, path in _api_candidates():
+        try:
+            with open(path) as f:
+                api = json.load(f)
+        except (OSError, ValueError) as e:
+            tried.append(f"  {where}: {path} ({e.strerror if isinstance(e, OSError) else e})")
+            continue
+        if api.get("soname") != f"librepoll.so.{VERSION_MAJOR}":
+            raise ImportError(f"repoll: {path} describes {api.get('soname')!r}, but this binding "
+                              f"speaks librepoll.so.{VERSION_MAJOR}")
+        return api, path
+    raise ImportError(
+        f"repoll: cannot find repoll.json, the API description that goes with {LIBRARY_PATH}; tried:\n"
+        + "\n".join(tried)
+        + "\nFix: `make install` installs it in $(PREFIX)/share/repoll/ (pkg-config"
+        " --variable=apidir repoll); a build tree has it in include/; or set"
+        " REPOLL_API_JSON to its full path."
+    )
+
+
+def _check_layout(api):
+    """Event must be repoll_event_t as the C compiler lays it out."""
+    event = next((t for t in api["types"] if t["name"] == "repoll_event_t"), None)
+    if event is None:
+        raise ImportError(f"repoll: {API_PATH} declares no repoll_event_t")
+    ours = {name: getattr(Event, name).offset for name, _ in Event._fields_}
+    theirs = {f["name"]: f["offset"] for f in event["fields"]}
+    if (ctypes.sizeof(Event), ctypes.alignment(Event), ours) != (event["size"], event["align"], theirs):
+        raise ImportError(f"repoll: Event does not match repoll_event_t in {API_PATH}: {event}")
+
+
+_API, API_PATH = _load_api()
+"""repoll.json as read, and where it was read from."""
+_check_layout(_API)
+
+_CONSTANTS = {
+    c["name"][len("REPOLL_"):]: c["value"]
+    for c in _API["constants"]
+    if c["type"] != "string" and not c["name"].startswith("REPOLL_VERSION_")
+}
+globals().update(_CONSTANTS)
+
+__all__ = ["Poller", "Event", "version", "features", "strerror", "LIBRARY_PATH",
+           "API_PATH", "VERSION_MAJOR", *_CONSTANTS]
+
+
 # ---- errors and conversions -------------------------------------------------
 
 def _error(code):
     """The exception for a negative return value."""
     code = -code
     if code == EPANIC:
-        return RuntimeError(f"repoll: REPOLL_EPANIC ({EPANIC}): {strerror(EPANIC)}")
+        return RuntimeError(f"repoll: REPOLL_EPANIC ({EPANIC}): {strerror(-EPANIC)}")
     return OSError(code, os.strerror(code))
 
 
@@ -284,7 +333,7 @@ def features():
 
 
 def strerror(code):
-    """The library's description of any return code (negative or positive)."""
+    """The library's description of any return value ("Success" for 0 and any count)."""
     code = _int_in(code, _INT_MIN, _INT_MAX, "code")
     return _lib.repoll_strerror(code).decode("utf-8", "replace")
 

@@ -11,6 +11,7 @@ bounds only; upper bounds are generous hang guards.
 import ctypes
 import errno
 import faulthandler
+import json
 import os
 import random
 import re
@@ -45,7 +46,8 @@ def header_defines():
         text = f.read()
     defines = {}
     for name, value in re.findall(r"^#define\s+REPOLL_(\w+)\s+(.+?)\s*$", text, re.M):
-        defines[name] = int(value, 0) if re.fullmatch(r"-?(0x[0-9a-fA-F]+|\d+)", value) else value
+        number = re.fullmatch(r"(-?(?:0x[0-9a-fA-F]+|\d+))[uU]?", value)
+        defines[name] = int(number.group(1), 0) if number else value
     return defines
 
 
@@ -175,10 +177,10 @@ class HeaderTest(unittest.TestCase):
 
     def test_strerror(self):
         self.assertEqual(repoll.strerror(-errno.EEXIST), "File exists")
-        self.assertEqual(repoll.strerror(errno.ENOENT), "No such file or directory")
         self.assertIn("panic", repoll.strerror(-repoll.EPANIC))
         self.assertEqual(repoll.strerror(0), "Success")
-        self.assertEqual(repoll.strerror(123456), "Unknown error")
+        self.assertEqual(repoll.strerror(errno.ENOENT), "Success", "a positive value is a count")
+        self.assertEqual(repoll.strerror(-123456), "Unknown error")
         with self.assertRaises(ValueError):
             repoll.strerror(2**40)
 
@@ -948,6 +950,64 @@ class LoadingTest(unittest.TestCase):
         self.assertNotEqual(res.returncode, 0)
         self.assertIn("ImportError", res.stderr)
         self.assertIn("undefined symbol", res.stderr)
+
+
+class ApiJsonTest(unittest.TestCase):
+    """The constants come from repoll.json, found beside the loaded library."""
+
+    def _api_copy(self, tmp, change):
+        with open(os.path.join(ROOT, "include", "repoll.json")) as f:
+            api = json.load(f)
+        change(api)
+        path = os.path.join(tmp, "repoll.json")
+        with open(path, "w") as f:
+            json.dump(api, f)
+        return path
+
+    def test_constants_are_the_values_of_repoll_json(self):
+        def renumber(api):
+            for c in api["constants"]:
+                if c["name"] == "REPOLL_RDBAND":
+                    c["value"] = 12345
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self._api_copy(tmp, renumber)
+            res = run_python("import repoll; print(repoll.API_PATH, repoll.RDBAND, 'RDBAND' in repoll.__all__)",
+                             {"REPOLL_API_JSON": path})
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.split(), [path, "12345", "True"])
+
+    def test_build_tree_json_goes_with_the_build_tree_library(self):
+        self.assertEqual(os.path.realpath(repoll.API_PATH), os.path.join(ROOT, "include", "repoll.json"))
+
+    def test_installed_json_is_found_under_the_prefix_of_the_library(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            libdir = os.path.join(tmp, "prefix", "lib")
+            apidir = os.path.join(tmp, "prefix", "share", "repoll")
+            os.makedirs(libdir)
+            os.makedirs(apidir)
+            lib = os.path.join(libdir, "librepoll.so.0")
+            shutil.copy(os.path.realpath(repoll.LIBRARY_PATH), lib)
+            shutil.copy(os.path.join(ROOT, "include", "repoll.json"), apidir)
+            res = run_python("import repoll; print(repoll.API_PATH)", {"REPOLL_LIBRARY": lib})
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.strip(), os.path.join(apidir, "repoll.json"))
+
+    def test_missing_repoll_json_is_a_clear_import_error(self):
+        missing = os.path.join(tempfile.gettempdir(), "no-such-dir", "repoll.json")
+        res = run_python("import repoll", {"REPOLL_API_JSON": missing})
+        self.assertNotEqual(res.returncode, 0)
+        for expected in ("ImportError", missing, "REPOLL_API_JSON", "make install", "apidir"):
+            self.assertIn(expected, res.stderr)
+
+    def test_event_layout_that_differs_from_repoll_json_is_an_import_error(self):
+        def move(api):
+            for t in api["types"]:
+                if t["name"] == "repoll_event_t":
+                    t["fields"][1]["offset"] = 12
+        with tempfile.TemporaryDirectory() as tmp:
+            res = run_python("import repoll", {"REPOLL_API_JSON": self._api_copy(tmp, move)})
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("does not match repoll_event_t", res.stderr)
 
 
 # ---- examples ---------------------------------------------------------------

@@ -178,7 +178,7 @@ pub unsafe extern "C" fn repoll_delete(ep: *mut repoll_t, fd: c_int) -> c_int {
 ///
 /// Borrows `events` for the call only. Any `maxevents` that the array really
 /// holds is accepted; nothing is allocated and no lock is taken. Several
-/// threads may wait on the same handle at once.
+/// threads may wait on the same handle at once. Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait(
     ep: *mut repoll_t,
@@ -196,6 +196,7 @@ pub unsafe extern "C" fn repoll_wait(
 /// milliseconds (0 stays 0), so it never returns before the timeout passed.
 /// `repoll_features()` tells which applies. Huge values are never wrapped
 /// into "block forever". Same returns and rules as `repoll_wait`.
+/// Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait_ns(
     ep: *mut repoll_t,
@@ -393,8 +394,9 @@ pub unsafe extern "C" fn repoll_signal_delete(ep: *mut repoll_t, signo: c_int) -
     })
 }
 
-/// A description of any return code of this library (negative or positive
-/// errno values, REPOLL_EPANIC; "Unknown error" for anything else).
+/// A description of any return value of this library: "Success" for 0 and
+/// any positive count, the errno's message for a negated errno value, one
+/// for -REPOLL_EPANIC, and "Unknown error" for any other negative value.
 ///
 /// Returns a static, NUL-terminated string, never NULL; the caller must not
 /// free it. Thread-safe and independent of the locale.
