@@ -12,7 +12,8 @@
 -- relative to this file); the system (librepoll.so.0). The declarations and
 -- every constant come from repoll_ffi.h, generated beside the library's
 -- header: the build tree's include/, or <prefix>/share/repoll/ when
--- installed (also found through `pkg-config --variable=apidir repoll`).
+-- installed (also found through `pkg-config --variable=apidir repoll`), or
+-- the path in REPOLL_FFI_HEADER.
 --
 -- Failures return nil, message, errno, name (message from repoll_strerror,
 -- errno positive, name like "EEXIST"); arguments of the wrong type or out of
@@ -36,6 +37,7 @@ void *dlsym(void *handle, const char *name);
 int dladdr(const void *addr, repoll_lua_dl_info *info);
 int dlclose(void *handle);
 int fileno(void *file);
+char *realpath(const char *path, char *resolved);
 const char *strerrorname_np(int errnum);
 const char *sigabbrev_np(int sig);
 ]]
@@ -55,6 +57,13 @@ end
 
 local function dirname(path)
   return path:match("^(.*)/[^/]*$") or "."
+end
+
+-- The absolute path without symbolic links, or `path` as it is.
+local function realpath(path)
+  local buf = ffi.new("char[4096]") -- PATH_MAX
+  if C.realpath(path, buf) == nil then return path end
+  return ffi.string(buf)
 end
 
 -- The directory of this file, as given to require (may be relative).
@@ -103,11 +112,12 @@ end
 local function header_beside(libpath)
   local places = {}
   if libpath:find("/") then
-    local dir = dirname(libpath)
+    local dir = dirname(realpath(libpath))
     for _ = 1, 4 do
-      dir = dir .. "/.."
       places[#places + 1] = dir .. "/include/repoll_ffi.h"
       places[#places + 1] = dir .. "/share/repoll/repoll_ffi.h"
+      if dir == "" then break end
+      dir = dirname(dir)
     end
   end
   return places
@@ -154,50 +164,36 @@ end
 
 local lib, LIBRARY_PATH = load_library()
 
--- INTERIM, until repoll_ffi.h is generated on main: repoll.h without its
--- preprocessor lines, #defines as static const.
-local function cdef_of_repoll_h(text)
-  text = text:gsub("/%*.-%*/", ""):gsub("#ifdef __cplusplus.-#endif[^\n]*", "")
-  local out = {}
-  for line in text:gmatch("[^\n]*") do
-    local name, value = line:match("^#define%s+(REPOLL_[%w_]+)%s+(%d+)u?%s*$")
-    if name then
-      out[#out + 1] = ("static const %s %s = %s;"):format(
-        tonumber(value) >= 2 ^ 31 and "uint32_t" or "int32_t", name, value)
-    elseif not line:match("^%s*#") then
-      out[#out + 1] = line
-    end
-  end
-  return table.concat(out, "\n")
-end
-
 -- The first of `places` that exists; each one looked at goes into `tried`.
 local function first_existing(places, tried)
   for _, path in ipairs(places) do
     tried[#tried + 1] = path
     if file_exists(path) then return path end
-    local interim = path:gsub("repoll_ffi%.h$", "repoll.h") -- INTERIM
-    if path:find("/include/") and file_exists(interim) then return interim end
   end
   return nil
 end
 
 local function load_declarations(libpath)
   local tried = {}
-  local path = first_existing(header_beside(libpath), tried)
-      or first_existing(header_elsewhere(), tried)
+  local env = os.getenv("REPOLL_FFI_HEADER")
+  local path
+  if env and env ~= "" then
+    path = first_existing({ env }, tried)
+  else
+    path = first_existing(header_beside(libpath), tried)
+        or first_existing(header_elsewhere(), tried)
+  end
   if not path then
     error("repoll: cannot find repoll_ffi.h (the declarations generated with the"
       .. " library) for " .. libpath .. "; looked at:\n  "
       .. table.concat(tried, "\n  ")
-      .. "\nFix: `make header` in the build tree, or `make install`, which puts it"
-      .. " in <prefix>/share/repoll/.", 0)
+      .. "\nFix: a build tree has it in include/ (`make header`); `make install` puts"
+      .. " it in <prefix>/share/repoll/; or set REPOLL_FFI_HEADER to its full path.", 0)
   end
   -- Named structs cannot be declared twice in one Lua state: a second copy
   -- of this module (package.loaded cleared) reuses the first's.
   if not pcall(ffi.typeof, "repoll_event_t") then
-    local text = read_file(path)
-    ffi.cdef(path:find("repoll%.h$") and cdef_of_repoll_h(text) or text)
+    ffi.cdef(read_file(path))
   end
   return path
 end
@@ -231,17 +227,7 @@ M.lib = lib --- the ffi.load namespace, for calls this module does not wrap
 -- ---- constants: every REPOLL_* integer of repoll_ffi.h, without the prefix --
 
 M.constants = {}
-local function constant_names(text)
-  local names = {}
-  for name in text:gmatch("static%s+const%s+[%w_]+%s+REPOLL_([%w_]+)%s*=") do
-    names[#names + 1] = name
-  end
-  for name in text:gmatch("#define%s+REPOLL_([%w_]+)%s+%d") do -- INTERIM: repoll.h
-    names[#names + 1] = name
-  end
-  return names
-end
-for _, name in ipairs(constant_names(read_file(HEADER_PATH))) do
+for name in read_file(HEADER_PATH):gmatch("static%s+const%s+[%w_]+%s+REPOLL_([%w_]+)%s*=") do
   local value = C["REPOLL_" .. name]
   M[name], M.constants[name] = value, value
 end

@@ -217,12 +217,15 @@ test("everything_the_binding_needs_is_in_repoll_json", function()
   end
   -- Struct layouts: what the FFI computes from repoll_ffi.h is the JSON's.
   for name, t in pairs(types) do
-    if t.kind == "struct" then
+    if t.size then -- structs and system types (sigset_t)
       eq(ffi.sizeof(name), t.size, name .. " size")
       eq(ffi.alignof(name), t.align, name .. " align")
-      for _, f in ipairs(t.fields) do eq(ffi.offsetof(name, f.name), f.offset, name .. "." .. f.name) end
+    end
+    for _, f in ipairs(t.fields or {}) do
+      eq(ffi.offsetof(name, f.name), f.offset, name .. "." .. f.name)
     end
   end
+  eq(api.soname, "librepoll.so." .. repoll.VERSION_MAJOR)
 end)
 
 test("event_is_16_naturally_aligned_bytes", function()
@@ -233,7 +236,8 @@ end)
 
 test("strerror_and_errno_names", function()
   eq(repoll.strerror(-repoll.errno.EEXIST), "File exists")
-  eq(repoll.strerror(repoll.errno.ENOENT), "No such file or directory")
+  eq(repoll.strerror(-repoll.errno.ENOENT), "No such file or directory")
+  eq(repoll.strerror(3), repoll.strerror(0), "a positive count is a success")
   ok(repoll.strerror(-repoll.EPANIC):find("panic"))
   eq(repoll.errname(repoll.EPANIC), "REPOLL_EPANIC")
   eq(repoll.errname(repoll.errno.EBADF), "EBADF")
@@ -331,7 +335,9 @@ test("errors_map_to_nil_message_errno_name", function()
   C.close(a)
   C.close(b)
   fails("EBADF", p.register, p, a)
-  local f = assert(io.open(os.tmpname(), "w"))
+  local name = os.tmpname()
+  local f = assert(io.open(name, "w"))
+  os.remove(name)
   fails("EPERM", p.register, p, f) -- a regular file
   f:close()
   fails("EBADF", p.register, p, f) -- a closed io file
@@ -848,7 +854,19 @@ test("a_library_without_its_declarations_is_a_clear_error", function()
   os.execute(("rm -rf '%s'"):format(dir))
   if status == 0 then skip("repoll_ffi.h is installed system-wide") end
   ok(out:find("cannot find repoll_ffi.h", 1, true), out)
-  ok(out:find(dir .. "/lib/../include/repoll_ffi.h", 1, true), out)
+  ok(out:find(dir:match("[^/]+$") .. "/include/repoll_ffi.h", 1, true), out)
+  ok(out:find("REPOLL_FFI_HEADER", 1, true), out)
+end)
+
+test("repoll_ffi_header_names_the_declarations", function()
+  local dir = os.tmpname()
+  os.remove(dir)
+  os.execute(("mkdir -p '%s' && cp '%s' '%s/librepoll.so'"):format(dir, repoll.LIBRARY_PATH, dir))
+  local status, out = run_lua(LOAD .. "\nprint(r.HEADER_PATH)",
+    { REPOLL_LIBRARY = dir .. "/librepoll.so", REPOLL_FFI_HEADER = repoll.HEADER_PATH })
+  os.execute(("rm -rf '%s'"):format(dir))
+  eq(status, 0, out)
+  ok(out:find(repoll.HEADER_PATH, 1, true), out)
 end)
 
 -- ---- examples and README -------------------------------------------------------------------
