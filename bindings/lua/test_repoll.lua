@@ -858,6 +858,46 @@ test("a_library_without_its_declarations_is_a_clear_error", function()
   ok(out:find("REPOLL_FFI_HEADER", 1, true), out)
 end)
 
+-- A copy of repoll.lua alone in a temporary directory (no build tree
+-- around it); fn(dir) runs, then the directory is removed.
+local function with_lone_module(fn)
+  local dir = os.tmpname()
+  os.remove(dir)
+  os.execute(("mkdir -p '%s/a/b' && cp '%s/repoll.lua' '%s/a/b/'"):format(dir, HERE, dir))
+  local res = { pcall(fn, dir) }
+  os.execute(("rm -rf '%s'"):format(dir))
+  if not res[1] then error(res[2], 0) end
+  return unpack(res, 2)
+end
+
+local LONE = "package.path = %q .. '/a/b/?.lua;' .. package.path\n"
+  .. "local r = require 'repoll'\nprint(r.LIBRARY_PATH, r.HEADER_PATH)"
+
+test("nothing_found_lists_every_place_tried", function()
+  local status, out = with_lone_module(function(dir)
+    return run_lua(LONE:format(dir), { REPOLL_LIBRARY = false, LD_LIBRARY_PATH = false })
+  end)
+  if status == 0 then skip("librepoll is installed on this system: " .. out) end
+  for _, want in ipairs { "/a/b/../../target/release/librepoll.so (no such file)",
+    "/a/b/../../target/debug/librepoll.so (no such file)", "librepoll.so.0", "REPOLL_LIBRARY",
+    "make build" } do
+    ok(out:find(want, 1, true), want .. " not in:\n" .. out)
+  end
+end)
+
+test("an_installed_prefix_is_found_through_the_soname", function()
+  -- <prefix>/lib/librepoll.so.0 found by the dynamic linker, and
+  -- <prefix>/share/repoll/repoll_ffi.h beside it, as `make install` lays out.
+  local status, out = with_lone_module(function(dir)
+    os.execute(("mkdir -p '%s/lib' '%s/share/repoll' && cp '%s' '%s/lib/librepoll.so.0' && cp '%s' '%s/share/repoll/'")
+      :format(dir, dir, repoll.LIBRARY_PATH, dir, repoll.HEADER_PATH, dir))
+    return run_lua(LONE:format(dir), { REPOLL_LIBRARY = false, LD_LIBRARY_PATH = dir .. "/lib" })
+  end)
+  eq(status, 0, out)
+  ok(out:find("/lib/librepoll.so.0\t", 1, true), out)
+  ok(out:find("/share/repoll/repoll_ffi.h", 1, true), out)
+end)
+
 test("repoll_ffi_header_names_the_declarations", function()
   local dir = os.tmpname()
   os.remove(dir)
