@@ -642,6 +642,7 @@ end
 -- list. A signal handler that runs meanwhile makes it return EINTR.
 function Poller:wait(timeout, into)
   local ns = to_ns(timeout, 1, "wait")
+  if into ~= nil and type(into) ~= "table" then argerror(2, "wait", "table expected") end
   local h = self.ep
   if h == nil then return closed() end
   local n = lib.repoll_wait_ns(h, self.buf, self.nmax, ns)
@@ -684,6 +685,7 @@ function Poller:pwait(timeout, mask, into)
   if mask ~= nil and not ffi.istype("sigset_t", mask) then
     argerror(2, "pwait", "sigset_t or list of signals expected")
   end
+  if into ~= nil and type(into) ~= "table" then argerror(3, "pwait", "table expected") end
   if not M.supports.pwait then
     return nil, "repoll_pwait is not in " .. LIBRARY_PATH .. " (repoll >= 0.2 has it)",
       ENOSYS, M.errname(ENOSYS)
