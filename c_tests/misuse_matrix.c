@@ -169,7 +169,11 @@ static int blocking_wait(int use_ns, int64_t timeout) {
     struct delayed_write dw;
     start_delayed_write(&dw, sv[1], 50 * MS);
     repoll_event_t ev[4];
-    int rc = use_ns ? repoll_wait_ns(h, ev, 4, timeout) : repoll_wait(h, ev, 4, (int)timeout);
+    sigset_t mask;
+    CHECK(pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0);
+    int rc = use_ns == 2 ? repoll_pwait(h, ev, 4, timeout, &mask)
+             : use_ns    ? repoll_wait_ns(h, ev, 4, timeout)
+                         : repoll_wait(h, ev, 4, (int)timeout);
     int64_t elapsed = now_ns() - t0;
     CHECK(pthread_join(dw.thread, NULL) == 0);
     CHECK_OK(repoll_close(h));
@@ -184,6 +188,7 @@ static int blocking_wait(int use_ns, int64_t timeout) {
 }
 static int c_wait_blocks(int64_t timeout, int64_t u) { (void)u; return blocking_wait(0, timeout); }
 static int c_wait_ns_blocks(int64_t timeout, int64_t u) { (void)u; return blocking_wait(1, timeout); }
+static int c_pwait_blocks(int64_t timeout, int64_t u) { (void)u; return blocking_wait(2, timeout); }
 
 /* A short timeout with nothing ready: 0 events, never early. */
 static int c_wait_times_out(int64_t use_ns, int64_t timeout) {
@@ -195,6 +200,54 @@ static int c_wait_times_out(int64_t use_ns, int64_t timeout) {
     CHECK_OK(repoll_close(h));
     int64_t want_ns = use_ns ? timeout : timeout * MS;
     return rc == 0 && elapsed < want_ns ? BROKEN + 5 : rc;
+}
+
+/* repoll_pwait: `mask` is the thread's own mask (blocking SIGUSR2) or NULL. */
+static sigset_t own_mask;
+static int c_pwait_null_handle(int64_t maxevents, int64_t null_mask) {
+    return repoll_pwait(NULL, evbuf, (int)maxevents, 0, null_mask ? NULL : &own_mask);
+}
+static int c_pwait_null_array(int64_t maxevents, int64_t null_mask) {
+    return repoll_pwait(ready_ep, NULL, (int)maxevents, -1, null_mask ? NULL : &own_mask);
+}
+static int c_pwait_count(int64_t maxevents, int64_t timeout) {
+    memset(evbuf, 0xa5, sizeof evbuf);
+    int rc = repoll_pwait(ready_ep, evbuf, (int)maxevents, timeout, &own_mask);
+    return rc < 0 && evbuf[0].data != 0xa5a5a5a5a5a5a5a5ULL ? BROKEN + 3 : rc;
+}
+static int c_pwait_times_out(int64_t timeout, int64_t null_mask) {
+    repoll_t *h = fresh();
+    int64_t t0 = now_ns();
+    int rc = repoll_pwait(h, evbuf, 8, timeout, null_mask ? NULL : &own_mask);
+    int64_t elapsed = now_ns() - t0;
+    CHECK_OK(repoll_close(h));
+    return rc == 0 && elapsed < timeout ? BROKEN + 5 : rc;
+}
+
+/* repoll_ctl_batch(ep or NULL, ops or NULL, n) over two ops on spare[0] and
+ * spare[1] (ADD then DEL of the first, ADD of the second with `events`):
+ * on an error return no result may be written and nothing registered. */
+#define UNTOUCHED 0x5eed
+static int c_batch(int64_t n, int64_t flags) {
+    enum { NULL_EP = 1, NULL_OPS = 2 };
+    repoll_ctl_op_t ops[3] = {
+        {REPOLL_CTL_ADD, spare[0], REPOLL_IN, UNTOUCHED, DATA},
+        {REPOLL_CTL_DEL, spare[0], 0, UNTOUCHED, 0},
+        {REPOLL_CTL_ADD, spare[1], REPOLL_IN, UNTOUCHED, DATA},
+    };
+    int rc = repoll_ctl_batch(flags & NULL_EP ? NULL : ep, flags & NULL_OPS ? NULL : ops, (int)n);
+    int registered = repoll_delete(ep, spare[1]) == 0;
+    if (rc < 0 && (registered || ops[0].result != UNTOUCHED)) return BROKEN + 14;
+    return rc;
+}
+/* One op with the given (op, fd) on ep: returns the op's result, or BROKEN
+ * when the call's count disagrees with it. Success is undone. */
+static int c_batch_one(int64_t op, int64_t fd) {
+    repoll_ctl_op_t one = {(int)op, (int)fd, REPOLL_IN, UNTOUCHED, DATA};
+    int rc = repoll_ctl_batch(ep, &one, 1);
+    if (rc != (one.result == 0)) return BROKEN + 15;
+    if (one.result == 0 && op == REPOLL_CTL_ADD) repoll_delete(ep, (int)fd);
+    return one.result;
 }
 
 static int c_close(int64_t null_handle, int64_t u) {
@@ -369,6 +422,7 @@ int main(void) {
     sigemptyset(&usr2);
     sigaddset(&usr2, SIGUSR2);
     CHECK(sigprocmask(SIG_BLOCK, &usr2, NULL) == 0);
+    CHECK(pthread_sigmask(SIG_BLOCK, NULL, &own_mask) == 0);
     (void)repoll_features(); /* its probe's throwaway fds stay out of the scans */
     int fds_before = count_open_fds();
 
@@ -584,6 +638,58 @@ int main(void) {
         {"repoll_wait_ns(h, ev, 8, 0), nothing ready", c_wait_times_out, 1, 0, 0, NULL},
         {"repoll_wait_ns(h, ev, 8, 1), nothing ready", c_wait_times_out, 1, 1, 0, NULL},
         {"repoll_wait_ns(h, ev, 8, 20 ms), nothing ready", c_wait_times_out, 1, 20 * MS, 0, NULL},
+
+        /* repoll_pwait: handle, array, count, mask, timeouts */
+        {"repoll_pwait(NULL, ev, 8, 0, &mask)", c_pwait_null_handle, 8, 0, -EINVAL, NULL},
+        {"repoll_pwait(NULL, ev, 8, 0, NULL)", c_pwait_null_handle, 8, 1, -EINVAL, NULL},
+        {"repoll_pwait(NULL, ev, 0, 0, &mask)", c_pwait_null_handle, 0, 0, -EINVAL, NULL},
+        {"repoll_pwait(h, NULL, 8, -1, &mask)", c_pwait_null_array, 8, 0, -EINVAL, NULL},
+        {"repoll_pwait(h, NULL, 8, -1, NULL)", c_pwait_null_array, 8, 1, -EINVAL, NULL},
+        {"repoll_pwait(h, NULL, 0, -1, NULL)", c_pwait_null_array, 0, 1, -EINVAL, NULL},
+        {"repoll_pwait(h, ev, 0, -1, &mask)", c_pwait_count, 0, -1, -EINVAL, NULL},
+        {"repoll_pwait(h, ev, -1, 0, &mask)", c_pwait_count, -1, 0, -EINVAL, NULL},
+        {"repoll_pwait(h, ev, INT_MIN, INT64_MAX, &mask)", c_pwait_count, INT_MIN, I64MAX,
+         -EINVAL, NULL},
+        {"repoll_pwait(h, ev, 1, 0, &mask) [event ready]", c_pwait_count, 1, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 8, -1, &mask) [event ready]", c_pwait_count, 8, -1, 1, NULL},
+        {"repoll_pwait(h, ev, 4, -1, &mask) blocks until ready", c_pwait_blocks, -1, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 4, INT64_MIN, &mask) blocks", c_pwait_blocks, I64MIN, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 4, INT64_MAX, &mask) waits", c_pwait_blocks, I64MAX, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 4, INT_MAX ms + 1 ns, &mask)", c_pwait_blocks,
+         (int64_t)INT_MAX * MS + 1, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 8, 0, &mask), nothing ready", c_pwait_times_out, 0, 0, 0, NULL},
+        {"repoll_pwait(h, ev, 8, 1, &mask), nothing ready", c_pwait_times_out, 1, 0, 0, NULL},
+        {"repoll_pwait(h, ev, 8, 20 ms, &mask), nothing ready", c_pwait_times_out, 20 * MS, 0, 0,
+         NULL},
+        {"repoll_pwait(h, ev, 8, 20 ms, NULL), nothing ready", c_pwait_times_out, 20 * MS, 1, 0,
+         NULL},
+
+        /* repoll_ctl_batch: the call's arguments */
+        {"repoll_ctl_batch(NULL, ops, 3)", c_batch, 3, 1, -EINVAL, NULL},
+        {"repoll_ctl_batch(NULL, ops, 0)", c_batch, 0, 1, -EINVAL, NULL},
+        {"repoll_ctl_batch(NULL, NULL, 0)", c_batch, 0, 3, -EINVAL, NULL},
+        {"repoll_ctl_batch(NULL, ops, -1)", c_batch, -1, 1, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, NULL, 1)", c_batch, 1, 2, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, NULL, INT_MAX)", c_batch, INT_MAX, 2, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, NULL, -1)", c_batch, -1, 2, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, ops, -1)", c_batch, -1, 0, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, ops, INT_MIN)", c_batch, INT_MIN, 0, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, ops, 0)", c_batch, 0, 0, 0, NULL},
+        {"repoll_ctl_batch(ep, NULL, 0)", c_batch, 0, 2, 0, NULL},
+        {"repoll_ctl_batch(ep, ops, 3): ADD, DEL, ADD", c_batch, 3, 0, 3, NULL},
+        /* ... and each op's own checks, as repoll_ctl's */
+        {"batch {0 bad op, fd}", c_batch_one, 0, spare[0], -EINVAL, NULL},
+        {"batch {INT_MIN bad op, fd}", c_batch_one, INT_MIN, spare[0], -EINVAL, NULL},
+        {"batch {ADD, -1}", c_batch_one, ADD, -1, -EBADF, NULL},
+        {"batch {ADD, closed fd}", c_batch_one, ADD, closed_fd, -EBADF, NULL},
+        {"batch {ADD, regular file}", c_batch_one, ADD, regular_fd, -EPERM, NULL},
+        {"batch {MOD, unregistered fd}", c_batch_one, MOD, spare[0], -ENOENT, NULL},
+        {"batch {ADD, registered fd}", c_batch_one, ADD, reg[0], -EEXIST, NULL},
+        {"batch {ADD, repoll_fd(ep)}", c_batch_one, ADD, epfd, -EINVAL, NULL},
+        {"batch {ADD, its waker eventfd}", c_batch_one, ADD, waker_fd, -EINVAL, NULL},
+        {"batch {DEL, its timerfd}", c_batch_one, DEL, timer_fd, -EINVAL, NULL},
+        {"batch {ADD, its signalfd}", c_batch_one, ADD, signal_fd, -EINVAL, NULL},
+        {"batch {ADD, spare fd}", c_batch_one, ADD, spare[0], 0, NULL},
 
         /* repoll_close, repoll_fd, repoll_wake */
         {"repoll_close(NULL)", c_close, 1, 0, -EINVAL, NULL},

@@ -37,8 +37,17 @@ static const uint32_t REPOLL_FEATURE_PWAIT2 = 0x1u;
 static const uint32_t REPOLL_FEATURE_EXCLUSIVE = 0x2u;
 static const int32_t REPOLL_EPANIC = 4097;
 
+typedef struct { unsigned long __val[16]; } sigset_t;
 struct repoll;
 typedef struct repoll repoll_t;
+struct repoll_ctl_op {
+  int32_t op;
+  int32_t fd;
+  uint32_t events;
+  int32_t result;
+  uint64_t data;
+};
+typedef struct repoll_ctl_op repoll_ctl_op_t;
 struct repoll_event {
   uint64_t data;
   uint32_t events;
@@ -48,11 +57,13 @@ typedef struct repoll_event repoll_event_t;
 
 int repoll_create(repoll_t **out, int flags);
 int repoll_ctl(repoll_t *ep, int op, int fd, uint32_t events, uint64_t data);
+int repoll_ctl_batch(repoll_t *ep, repoll_ctl_op_t *ops, int n);
 int repoll_add(repoll_t *ep, int fd, uint32_t events, uint64_t data);
 int repoll_modify(repoll_t *ep, int fd, uint32_t events, uint64_t data);
 int repoll_delete(repoll_t *ep, int fd);
 int repoll_wait(repoll_t *ep, repoll_event_t *events, int maxevents, int timeout_ms);
 int repoll_wait_ns(repoll_t *ep, repoll_event_t *events, int maxevents, int64_t timeout_ns);
+int repoll_pwait(repoll_t *ep, repoll_event_t *events, int maxevents, int64_t timeout_ns, const sigset_t *sigmask);
 int repoll_close(repoll_t *ep);
 int repoll_fd(const repoll_t *ep);
 int repoll_wake(repoll_t *ep);

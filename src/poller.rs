@@ -106,11 +106,23 @@ impl Poller {
     /// a wake as one event `{data: 0, events: WAKE}`, delivered signals as
     /// `{data, SIGNAL}` and expired timers as `{data, TIMER}`. After
     /// [`Poller::close`], fails with `EBADF`. An empty `events` is `EINVAL`.
-    #[inline]
-    pub(crate) fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+    ///
+    /// `sigmask`, when given, is the thread's signal mask during every system
+    /// call of the wait that can sleep (the kernel installs and removes it
+    /// atomically, as `epoll_pwait` does). With a mask, a signal handler that
+    /// runs ends the wait with `EINTR`, even for a poller that retries EINTR:
+    /// interrupting the wait is the mask's point. Always inlined, so that a
+    /// constant `None` costs nothing.
+    #[inline(always)]
+    pub(crate) fn wait(
+        &self,
+        events: &mut [Event],
+        timeout: Timeout,
+        sigmask: Option<&libc::sigset_t>,
+    ) -> io::Result<usize> {
         if !self.internal.needs_loop.load(Ordering::Relaxed) && !timeout.exceeds_one_ms_wait() {
             // The common case: exactly one system call.
-            let n = self.epoll.wait_kernel(events, timeout)?;
+            let n = self.epoll.wait_kernel(events, timeout, sigmask)?;
             if !event::widen(events, n, self.tokens()) {
                 return Ok(n);
             }
@@ -121,18 +133,26 @@ impl Poller {
             // A source first used during this wait fired for nothing (a timer
             // cancelled meanwhile): wait again, late rather than early.
         }
-        self.wait_until_deadline(events, timeout)
+        self.wait_until_deadline(events, timeout, sigmask)
     }
 
     /// The wait for handles that retry EINTR, use timers or signals, or were
     /// given a timeout longer than one `epoll_wait` takes: system calls in a
-    /// loop until an event or the deadline.
+    /// loop until an event or the deadline. Between two calls the thread
+    /// has its own mask, never `sigmask`: a signal that only `sigmask` lets
+    /// in stays pending until the next call, which ends with it (EINTR).
     #[inline(never)]
-    fn wait_until_deadline(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+    fn wait_until_deadline(
+        &self,
+        events: &mut [Event],
+        timeout: Timeout,
+        sigmask: Option<&libc::sigset_t>,
+    ) -> io::Result<usize> {
+        let retry_eintr = self.retry_eintr && sigmask.is_none();
         let deadline = Deadline::after(monotonic_ns(), timeout);
         let mut slice = timeout;
         loop {
-            match self.epoll.wait_kernel(events, slice) {
+            match self.epoll.wait_kernel(events, slice, sigmask) {
                 Ok(0) if !slice.exceeds_one_ms_wait() => return Ok(0),
                 Ok(n) if event::widen(events, n, self.tokens()) => {
                     let kept = self.deliver(events, n)?;
@@ -142,7 +162,7 @@ impl Poller {
                 }
                 Ok(0) => {} // a clamped slice of a longer timeout ran out
                 Ok(n) => return Ok(n),
-                Err(e) if self.retry_eintr && e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) if retry_eintr && e.raw_os_error() == Some(libc::EINTR) => {}
                 Err(e) => return Err(e),
             }
             slice = deadline.remaining(monotonic_ns());

@@ -35,6 +35,7 @@ be called from several threads at once; ``close()`` while another thread
 waits makes that wait raise ``OSError(EBADF)`` promptly.
 """
 
+import array
 import ctypes
 import ctypes.util
 import errno as _errno
@@ -42,7 +43,9 @@ import json
 import math
 import operator
 import os
+import signal as _signal
 import struct
+import sys
 import threading
 import time
 
@@ -75,6 +78,55 @@ _EVENT = struct.Struct("=QII")  # how one Event is unpacked from the buffer
 assert _EVENT.size == ctypes.sizeof(Event)
 
 
+class CtlOp(ctypes.Structure):
+    """``repoll_ctl_op_t``: one operation of ``repoll_ctl_batch`` (24 bytes,
+    alignment 8, on every architecture). The library writes ``result``
+    only. ``Poller.register_many`` builds arrays of these for you."""
+
+    _fields_ = [
+        ("op", ctypes.c_int32),
+        ("fd", ctypes.c_int32),
+        ("events", ctypes.c_uint32),
+        ("result", ctypes.c_int32),
+        ("data", ctypes.c_uint64),
+    ]
+
+
+assert ctypes.sizeof(CtlOp) == 24, "repoll_ctl_op_t must be 24 bytes"
+assert ctypes.alignment(CtlOp) == 8, "repoll_ctl_op_t must be 8-byte aligned"
+
+_CTL_OP = struct.Struct("=iiIiQ")  # how one CtlOp is packed into the buffer
+assert _CTL_OP.size == ctypes.sizeof(CtlOp)
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+class _Sigset(ctypes.Structure):
+    """The C library's ``sigset_t`` (1024 bits on glibc and musl), filled by
+    its own sigemptyset / sigaddset."""
+
+    _fields_ = [("bits", ctypes.c_ulong * (1024 // (8 * ctypes.sizeof(ctypes.c_ulong))))]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.sigemptyset.argtypes = [ctypes.POINTER(_Sigset)]
+_libc.sigaddset.argtypes = [ctypes.POINTER(_Sigset), ctypes.c_int]
+
+
+def _sigset(signals):
+    """A ``sigset_t`` holding ``signals`` (an iterable of signal numbers, as
+    ``signal.pthread_sigmask`` takes). ValueError for a number outside
+    [1, NSIG); the C library's own reserved signals are left out, as
+    pthread_sigmask leaves them out."""
+    mask = _Sigset()
+    _libc.sigemptyset(ctypes.byref(mask))
+    for signo in signals:
+        signo = operator.index(signo)
+        if not 1 <= signo < _signal.NSIG:
+            raise ValueError(f"signal number {signo} out of range [1; {_signal.NSIG - 1}]")
+        _libc.sigaddset(ctypes.byref(mask), signo)  # fails only for reserved ones
+    return mask
+
+
 class _Handle(ctypes.Structure):
     """The opaque ``repoll_t``; only ever used through a pointer."""
 
@@ -92,6 +144,10 @@ _PROTOTYPES = {
     "repoll_delete": (_c_int, [_HandleP, _c_int]),
     "repoll_wait": (_c_int, [_HandleP, ctypes.POINTER(Event), _c_int, _c_int]),
     "repoll_wait_ns": (_c_int, [_HandleP, ctypes.POINTER(Event), _c_int, _c_i64]),
+    "repoll_pwait": (
+        _c_int, [_HandleP, ctypes.POINTER(Event), _c_int, _c_i64, ctypes.POINTER(_Sigset)]
+    ),
+    "repoll_ctl_batch": (_c_int, [_HandleP, ctypes.POINTER(CtlOp), _c_int]),
     "repoll_close": (_c_int, [_HandleP]),
     "repoll_fd": (_c_int, [_HandleP]),
     "repoll_wake": (_c_int, [_HandleP]),
@@ -228,14 +284,20 @@ def _load_api():
 
 
 def _check_layout(api):
-    """Event must be repoll_event_t as the C compiler lays it out."""
-    event = next((t for t in api["types"] if t["name"] == "repoll_event_t"), None)
-    if event is None:
-        raise ImportError(f"repoll: {API_PATH} declares no repoll_event_t")
-    ours = {name: getattr(Event, name).offset for name, _ in Event._fields_}
-    theirs = {f["name"]: f["offset"] for f in event["fields"]}
-    if (ctypes.sizeof(Event), ctypes.alignment(Event), ours) != (event["size"], event["align"], theirs):
-        raise ImportError(f"repoll: Event does not match repoll_event_t in {API_PATH}: {event}")
+    """Event and CtlOp must be repoll_event_t and repoll_ctl_op_t as the C
+    compiler lays them out."""
+    for struct_type, c_name in ((Event, "repoll_event_t"), (CtlOp, "repoll_ctl_op_t")):
+        described = next((t for t in api["types"] if t["name"] == c_name), None)
+        if described is None:
+            raise ImportError(f"repoll: {API_PATH} declares no {c_name}")
+        ours = {name: getattr(struct_type, name).offset for name, _ in struct_type._fields_}
+        theirs = {f["name"]: f["offset"] for f in described["fields"]}
+        if (ctypes.sizeof(struct_type), ctypes.alignment(struct_type), ours) != (
+            described["size"], described["align"], theirs
+        ):
+            raise ImportError(
+                f"repoll: {struct_type.__name__} does not match {c_name} in {API_PATH}: {described}"
+            )
 
 
 _API, API_PATH = _load_api()
@@ -249,7 +311,7 @@ _CONSTANTS = {
 }
 globals().update(_CONSTANTS)
 
-__all__ = ["Poller", "Event", "version", "features", "strerror", "LIBRARY_PATH",
+__all__ = ["Poller", "Event", "CtlOp", "version", "features", "strerror", "LIBRARY_PATH",
            "API_PATH", "VERSION_MAJOR", *_CONSTANTS]
 
 
@@ -267,6 +329,13 @@ def _check(rc):
     if rc < 0:
         raise _error(rc)
     return rc
+
+
+def _check_signals():
+    """Runs the Python signal handlers due (main thread only), raising what
+    they raise: PyErr_CheckSignals through ctypes.pythonapi, which reports
+    its error (-1) as the pending exception."""
+    ctypes.pythonapi.PyErr_CheckSignals()
 
 
 def _ebadf():
@@ -293,6 +362,16 @@ def _fd_of(fileobj):
             ) from None
         fd = fileno()
     return _int_in(fd, _INT_MIN, _INT_MAX, "fd")
+
+
+def _packed_fds(fileobjs):
+    """The fds of ``fileobjs`` (ints or objects with fileno()) as native
+    int32s in a bytes object: packed in one C loop when they are all ints."""
+    fileobjs = fileobjs if isinstance(fileobjs, (list, tuple)) else list(fileobjs)
+    try:
+        return struct.pack(f"{len(fileobjs)}i", *fileobjs)
+    except struct.error:  # not all ints, or one out of range: say which
+        return struct.pack(f"{len(fileobjs)}i", *[_fd_of(f) for f in fileobjs])
 
 
 def _ns(seconds, what):
@@ -480,9 +559,79 @@ class Poller:
         """Stops watching ``fileobj``. ENOENT if not registered."""
         self._ctl("repoll_delete", _fd_of(fileobj))
 
+    def register_many(self, fileobjs, events=IN, data=None):
+        """Registers every fd of ``fileobjs`` (ints or objects with fileno())
+        in one library call, as ``register`` would one by one: much cheaper
+        than a loop of ``register`` for many fds.
+
+        ``events`` is one event mask for all, or a sequence with one per fd;
+        ``data`` is None (each fd's data is the fd), or a sequence with one
+        64-bit value per fd. The fds are registered in order, and one that
+        fails does not stop the others: if any failed, an OSError is raised
+        for the first failure (after all were tried), whose ``failures``
+        attribute lists every ``(index, OSError)``; the others stay
+        registered. A value C cannot hold is a ValueError, before anything
+        is registered.
+        """
+        self._ctl_batch(CTL_ADD, _packed_fds(fileobjs), events, data)
+
+    def unregister_many(self, fileobjs):
+        """Stops watching every fd of ``fileobjs``, in one library call;
+        failures are reported as by ``register_many``."""
+        self._ctl_batch(CTL_DEL, _packed_fds(fileobjs), 0, 0)
+
+    def _ctl_batch(self, op, fds, events, data):
+        """One repoll_ctl_batch of ``op`` on ``fds`` (int32s packed by
+        _packed_fds), with ``events`` (one mask, or one per fd) and ``data``
+        (None: each fd; one value for all; or one per fd). The ops array is
+        a template op repeated, whose columns are then overwritten through
+        strided views: C loops, not a Python loop per fd."""
+        n = len(fds) // 4
+        if n == 0:
+            return
+        per_fd_events = not isinstance(events, int)
+        per_fd_data = data is not None and not isinstance(data, int)
+        if per_fd_events and len(events) != n or per_fd_data and len(data) != n:
+            raise ValueError(f"{n} fds but a different number of event masks or data values")
+        template = _CTL_OP.pack(
+            op,
+            0,
+            0 if per_fd_events else _int_in(events, 0, _U32_MAX, "events"),
+            0,
+            0 if data is None or per_fd_data else _int_in(data, 0, _U64_MAX, "data"),
+        )
+        buf = bytearray(template) * n
+        u32 = memoryview(buf).cast("I")
+        fd_words = memoryview(fds).cast("I")  # the same bits, unsigned
+        u32[1::6] = fd_words
+        try:
+            if per_fd_events:
+                u32[2::6] = array.array("I", events)
+            if per_fd_data:
+                memoryview(buf).cast("Q")[2::3] = array.array("Q", data)
+        except OverflowError as e:
+            raise ValueError(f"an event mask or data value C cannot hold: {e}") from None
+        if data is None:
+            # The data is the fd: its bits in the low half of the 64-bit
+            # field. A negative fd's data does not matter (its add fails).
+            u32[4 if _LITTLE_ENDIAN else 5::6] = fd_words
+        ops = (CtlOp * n).from_buffer(buf)
+        handle = self._enter()
+        try:
+            rc = _lib.repoll_ctl_batch(handle, ops, n)
+        finally:
+            self._leave()
+        _check(rc)
+        if rc != n:
+            results = memoryview(buf).cast("i")[3::6]
+            failures = [(i, _error(r)) for i, r in enumerate(results) if r != 0]
+            first = failures[0][1]
+            first.failures = failures
+            raise first
+
     # -- waiting --
 
-    def wait(self, timeout=None):
+    def wait(self, timeout=None, sigmask=None):
         """Waits for events; returns a list of ``(data, events)`` tuples,
         ``[]`` when the timeout passed.
 
@@ -492,7 +641,18 @@ class Poller:
         2**63-1 ns are clamped). A signal handler that runs meanwhile is
         handled as PEP 475 says: if it raises, wait() raises that
         exception, else the wait goes on with the time left.
+
+        ``sigmask``, when given, is the set of signal numbers blocked during
+        the wait (any iterable, as ``signal.pthread_sigmask`` takes; e.g. the
+        thread's mask minus a signal it keeps blocked otherwise). The kernel
+        installs it atomically for the wait only (``repoll_pwait``), so a
+        signal it lets in can interrupt the wait but never slip in just
+        before it. Such an interruption ends the wait: it returns ``[]``
+        once the Python handler ran (in the main thread; if the handler
+        raises, wait() raises that), with no retry.
         """
+        if sigmask is not None:
+            return self._pwait(timeout, _sigset(sigmask))
         ns = -1 if timeout is None else _ns(timeout, "timeout")
         deadline = time.monotonic_ns() + ns if ns > 0 else None
         handle = self._enter()
@@ -518,6 +678,30 @@ class Poller:
                 return [(d, e) for d, e, _ in _EVENT.iter_unpack(raw[: rc * 16])]
             finally:
                 self._buffers.append((array, raw))
+        finally:
+            self._leave()
+
+    def _pwait(self, timeout, mask):
+        ns = -1 if timeout is None else _ns(timeout, "timeout")
+        handle = self._enter()
+        try:
+            try:
+                array_, raw = self._buffers.pop()
+            except IndexError:  # another thread is waiting with it
+                array_, raw = self._new_buffer()
+            try:
+                rc = _lib.repoll_pwait(handle, array_, self._maxevents, ns, ctypes.byref(mask))
+                if self._closed:
+                    raise _ebadf()
+                if rc == -_errno.EINTR:
+                    # The handler the mask let in runs now (in the main
+                    # thread), before wait() returns; its exception propagates.
+                    _check_signals()
+                    return []
+                _check(rc)
+                return [(d, e) for d, e, _ in _EVENT.iter_unpack(raw[: rc * 16])]
+            finally:
+                self._buffers.append((array_, raw))
         finally:
             self._leave()
 
