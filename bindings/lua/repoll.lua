@@ -200,25 +200,24 @@ end
 
 local HEADER_PATH = load_declarations(LIBRARY_PATH)
 
--- sigset_t comes with repoll_pwait's declaration; the signal helpers below
--- need it even from a library that predates repoll_pwait.
-if not pcall(ffi.typeof, "sigset_t") then
-  ffi.cdef "typedef struct { unsigned long __val[16]; } sigset_t;"
-end
 ffi.cdef [[
 int sigprocmask(int how, const sigset_t *set, sigset_t *old);
 int sigemptyset(sigset_t *set);
 int sigaddset(sigset_t *set, int signo);
 ]]
 
--- True when `name` is declared and the library exports it.
-local function has(name)
-  return (pcall(function() return lib[name] end))
+-- Every function repoll_ffi.h declares must be in the library: a header and
+-- a library from different versions are refused here, not at first use.
+local function check_functions()
+  for name in read_file(HEADER_PATH):gmatch("[%s%*](repoll_[%w_]+)%(") do
+    if not pcall(function() return lib[name] end) then
+      error(("repoll: %s declares %s, which %s does not export: the library and"
+        .. " its declarations come from different versions"):format(
+        HEADER_PATH, name, LIBRARY_PATH), 0)
+    end
+  end
 end
-
---- Which optional functions the loaded library has (repoll_pwait and
--- repoll_ctl_batch arrived in 0.2).
-M.supports = { pwait = has("repoll_pwait"), ctl_batch = has("repoll_ctl_batch") }
+check_functions()
 
 M.LIBRARY_PATH = LIBRARY_PATH
 M.HEADER_PATH = HEADER_PATH
@@ -287,7 +286,6 @@ for n = 1, 64 do
 end
 
 local EBADF = M.errno.EBADF or 9
-local ENOSYS = M.errno.ENOSYS or 38
 
 -- ---- errors and conversions ----------------------------------------------
 
@@ -574,7 +572,7 @@ function Poller:unregister(obj)
   return true
 end
 
-local OPS = {}
+local OPS = { add = M.CTL_ADD, modify = M.CTL_MOD, delete = M.CTL_DEL }
 
 -- Fills ops[i] from a table {op, fd, events, data} (or the same as named
 -- fields); op is "add", "modify", "delete" or a CTL_* number.
@@ -614,14 +612,6 @@ function Poller:batch(ops)
   return rc, results
 end
 
-if M.supports.ctl_batch then
-  OPS.add, OPS.modify, OPS.delete = M.CTL_ADD, M.CTL_MOD, M.CTL_DEL
-else
-  function Poller.batch()
-    return nil, "repoll_ctl_batch is not in " .. LIBRARY_PATH .. " (repoll >= 0.2 has it)",
-      ENOSYS, M.errname(ENOSYS)
-  end
-end
 
 -- The n events of the buffer as a list of {data = , events = }.
 local function collect(p, n, into)
@@ -686,10 +676,6 @@ function Poller:pwait(timeout, mask, into)
     argerror(2, "pwait", "sigset_t or list of signals expected")
   end
   if into ~= nil and type(into) ~= "table" then argerror(3, "pwait", "table expected") end
-  if not M.supports.pwait then
-    return nil, "repoll_pwait is not in " .. LIBRARY_PATH .. " (repoll >= 0.2 has it)",
-      ENOSYS, M.errname(ENOSYS)
-  end
   local h = self.ep
   if h == nil then return closed() end
   local n = lib.repoll_pwait(h, self.buf, self.nmax, ns, mask)
