@@ -612,7 +612,6 @@ function Poller:batch(ops)
   return rc, results
 end
 
-
 -- The n events of the buffer as a list of {data = , events = }.
 local function collect(p, n, into)
   local list = into or {}
