@@ -971,5 +971,5 @@ for _, t in ipairs(tests) do
   end
 end
 collectgarbage()
-print(("%d passed, %d failed, %d skipped"):format(passed, failed, skipped))
+print(("lua: %d passed, %d failed, %d skipped"):format(passed, failed, skipped))
 os.exit(failed == 0 and 0 or 1)
