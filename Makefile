@@ -14,7 +14,7 @@ all: build
 
 help:
 	@echo "make demo     build the library and run the echo server example end to end"
-	@echo "make test     Rust tests, C tests, examples, install/dlopen/C++, Python, header drift"
+	@echo "make test     Rust tests, C tests, examples, install/dlopen/C++, every binding, generated-file drift"
 	@echo "make header   regenerate include/repoll.h, repoll.json and repoll_ffi.h from src/ffi"
 	@echo "make build    release build: $(RELEASE)/librepoll.so (+ .so.0 link) and librepoll.a"
 	@echo "make install  stripped library, header, repoll.pc, share/repoll/ (PREFIX=$(PREFIX))"
