@@ -371,7 +371,9 @@ int repoll_wake(repoll_t *ep);
  * or `id_out`, negative `first_ns` or `interval_ns`), -EBADF (closed),
  * -EMFILE / -ENOMEM / -ENOSPC (the first timer of a handle creates one
  * timerfd and registers it: the fd limit, memory, max_user_watches).
- * Ids are never 0 and never reused while the handle lives.
+ * Ids are positive, below 2^53 (exact in a double, so JavaScript and Lua
+ * numbers hold them) and never reused while the handle lives, however many
+ * timers are added and cancelled.
  *
  * Thread rules: may run concurrently with any call; a timer added from
  * another thread with an earlier deadline than a blocked wait's timeout
