@@ -14,6 +14,7 @@ help:
 	@echo "make test     Rust tests, C tests, examples, install/dlopen/C++, Python, header drift"
 	@echo "make header   regenerate include/repoll.h from src/ffi"
 	@echo "make build    release build: $(RELEASE)/librepoll.so and librepoll.a"
+	@echo "make bench    benchmarks side by side (benches/RESULTS.md); make bench-deps installs what they need"
 
 build:
 	$(CARGO) build --release
@@ -97,9 +98,19 @@ check-slow:
 	REPOLL_STRESS_SCALE=$(SLOW_STRESS_SCALE) $(CARGO) test --test c_programs -- --exact stress_threads
 
 # ---- benchmarks (benches/) ----
-.PHONY: bench
+# `make bench` installs nothing: when a package is missing it stops and says
+# which, and `make bench-deps` installs them (apt-get; through sudo when not
+# root). gnuplot-nox is optional (the plot). REPOLL_BENCH_BEFORE=lib.so adds
+# that library's figures beside the current ones (before/after).
+BENCH_PACKAGES ?= gcc pkg-config libev-dev libevent-dev libuv1-dev valgrind gnuplot-nox
+SUDO           ?= $(if $(filter 0,$(shell id -u)),,sudo)
+.PHONY: bench bench-deps
 bench: build
 	benches/run
+
+bench-deps:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BENCH_PACKAGES)
 
 # ---- install (pkg-config, static, shared) ----
 # `make install` = `make install-prep` (cargo build --release, and the
