@@ -273,18 +273,20 @@ impl TimerQueue {
                 if first >= len {
                     break;
                 }
-                let (mut best, mut due) = (first, (*heap.add(first)).deadline);
-                let end = if first + ARITY <= len {
-                    first + ARITY
+                let (best, due) = if first + ARITY <= len {
+                    // A full node (all but the last): a tournament, whose
+                    // two first rounds are independent and branch-free.
+                    let d = |c: usize| (*heap.add(c)).deadline;
+                    let a = pick((first, d(first)), (first + 1, d(first + 1)));
+                    let b = pick((first + 2, d(first + 2)), (first + 3, d(first + 3)));
+                    pick(a, b)
                 } else {
-                    len
-                };
-                for c in first + 1..end {
-                    let d = (*heap.add(c)).deadline;
-                    if d < due {
-                        (best, due) = (c, d);
+                    let mut best = (first, (*heap.add(first)).deadline);
+                    for c in first + 1..len {
+                        best = pick(best, (c, (*heap.add(c)).deadline));
                     }
-                }
+                    best
+                };
                 if due >= e.deadline {
                     break;
                 }
@@ -296,6 +298,16 @@ impl TimerQueue {
             *heap.add(pos) = e;
             (*slots.add(e.slot as usize)).link = pos as u32;
         }
+    }
+}
+
+/// The earlier of two (position, deadline) pairs; the first on a tie.
+#[inline(always)]
+fn pick(x: (usize, u64), y: (usize, u64)) -> (usize, u64) {
+    if y.1 < x.1 {
+        y
+    } else {
+        x
     }
 }
 
