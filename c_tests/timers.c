@@ -168,8 +168,9 @@ static void added_from_another_thread(void) {
     }
 }
 
-/* Cancelling the earliest timer leaves the timerfd armed for it; the wait
- * must not return early (or with an event) when it fires for nothing. And the
+/* Cancelling the earliest timer leaves a blocked wait sleeping until its
+ * deadline; the wait must not return early (or with an event) when it wakes
+ * for nothing. And the
  * caller's timeout applies when the next timer is later. */
 static void timeouts_with_timers(void) {
     phase = "timeouts with timers";

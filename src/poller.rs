@@ -1,11 +1,12 @@
 //! [`Poller`]: an epoll instance plus the library's own event sources,
 //! behind one wait.
 //!
-//! The library's sources (the waker, the timerfd, the signalfd) are
-//! registered in the same epoll instance as the caller's fds. Their `data` is the address of a field of
-//! [`Internal`], a heap block the poller owns: no live object of the caller's
-//! can share that address, so a caller using pointers as data never collides,
-//! and telling them apart costs one range check per event.
+//! The library's fds (the waker, the signalfd) are registered in the same
+//! epoll instance as the caller's fds. Their `data` is the address of a field
+//! of [`Internal`], a heap block the poller owns: no live object of the
+//! caller's can share that address, so a caller using pointers as data never
+//! collides, and telling them apart costs one range check per event. Timers
+//! need no fd: they bound the wait's timeout (see `timers.rs`).
 
 use std::io;
 use std::ops::Range;
@@ -37,6 +38,10 @@ pub(crate) struct Options {
 #[derive(Debug)]
 struct Internal {
     waker: Waker,
+    /// Set by [`Poller::wake`] before it wakes the waker, so a wait reports
+    /// WAKE for the caller's wakes only, not for the kicks that make a wait
+    /// look at a new earliest timer.
+    caller_woke: AtomicBool,
     /// The process that created the poller. A forked child shares the waker's
     /// open file with its parent, so its close must not signal it.
     pid: u32,
@@ -66,6 +71,7 @@ impl Poller {
         pwait2::read_environment();
         let internal = try_box(Internal {
             waker: Waker::new()?,
+            caller_woke: AtomicBool::new(false),
             pid: std::process::id(),
             timers: Timers::new(),
             signals: Signals::new(),
@@ -95,7 +101,7 @@ impl Poller {
         let own = &self.internal;
         // Lazily created fds read as -1 until they exist; a negative fd is
         // the kernel's to reject (EBADF).
-        if fd >= 0 && (fd == own.waker.fd() || fd == own.timers.fd() || fd == own.signals.fd()) {
+        if fd >= 0 && (fd == own.waker.fd() || fd == own.signals.fd()) {
             return Err(einval());
         }
         self.epoll.ctl(op, fd, events, data)
@@ -118,34 +124,52 @@ impl Poller {
             if kept > 0 {
                 return Ok(kept);
             }
-            // A source first used during this wait fired for nothing (a timer
-            // cancelled meanwhile): wait again, late rather than early.
+            // A kick for a handle's first timer, added during this wait, or a
+            // source that fired for nothing: wait again, late rather than
+            // early.
         }
         self.wait_until_deadline(events, timeout)
     }
 
     /// The wait for handles that retry EINTR, use timers or signals, or were
     /// given a timeout longer than one `epoll_wait` takes: system calls in a
-    /// loop until an event or the deadline.
+    /// loop until an event, a timer or the deadline. Each sleeps at most until
+    /// the earliest timer.
     #[inline(never)]
     fn wait_until_deadline(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
-        let deadline = Deadline::after(monotonic_ns(), timeout);
-        let mut slice = timeout;
+        let timers = &self.internal.timers;
+        let mut now = monotonic_ns();
+        let deadline = Deadline::after(now, timeout);
         loop {
-            match self.epoll.wait_kernel(events, slice) {
-                Ok(0) if !slice.exceeds_one_ms_wait() => return Ok(0),
-                Ok(n) if event::widen(events, n, self.tokens()) => {
-                    let kept = self.deliver(events, n)?;
-                    if kept > 0 {
-                        return Ok(kept);
+            let left = deadline.remaining(now);
+            let res = {
+                let (_blocking, earliest) = timers.blocking();
+                let slice = match (earliest, left) {
+                    (None, _) => left,
+                    (Some(due), Timeout::Nanos(ns)) => {
+                        Timeout::Nanos(ns.min(due.saturating_sub(now)))
                     }
+                    (Some(due), _) => Timeout::Nanos(due.saturating_sub(now)),
+                };
+                self.epoll.wait_kernel(events, slice)
+            };
+            let mut kept = match res {
+                Ok(n) if n > 0 && event::widen(events, n, self.tokens()) => {
+                    self.deliver(events, n)?
                 }
-                Ok(0) => {} // a clamped slice of a longer timeout ran out
-                Ok(n) => return Ok(n),
-                Err(e) if self.retry_eintr && e.raw_os_error() == Some(libc::EINTR) => {}
+                Ok(n) => n,
+                Err(e) if self.retry_eintr && e.raw_os_error() == Some(libc::EINTR) => 0,
                 Err(e) => return Err(e),
+            };
+            now = monotonic_ns();
+            if kept < events.len() && timers.due(now) {
+                let mut out = Filled { events, len: kept };
+                timers.expire(now, out.room(), |t| out.push(t.data, interest::TIMER));
+                kept = out.len;
             }
-            slice = deadline.remaining(monotonic_ns());
+            if kept > 0 || deadline.remaining(now) == Timeout::Nanos(0) {
+                return Ok(kept);
+            }
         }
     }
 
@@ -153,6 +177,7 @@ impl Poller {
     /// blocked) with one `WAKE` event. Wakes before that wait coalesce.
     /// Async-signal-safe: one `write(2)`.
     pub(crate) fn wake(&self) -> io::Result<()> {
+        self.internal.caller_woke.store(true, Ordering::Release);
         self.internal.waker.wake()
     }
 
@@ -193,11 +218,20 @@ impl Poller {
     /// `interval` ns (0: once), reported as `{data, TIMER}`. Returns its id,
     /// never reused while the poller lives.
     pub(crate) fn timer_add(&self, first: u64, interval: u64, data: u64) -> io::Result<u64> {
-        self.internal.needs_loop.store(true, Ordering::Relaxed);
-        let token = token(&self.internal.timers);
-        self.internal.timers.add(first, interval, data, |fd| {
-            self.epoll.ctl(Op::Add, fd, interest::IN, token)
-        })
+        let own = &self.internal;
+        // A wait that started before the handle's first timer (or signal)
+        // is not counted as blocked: kick it, so it takes the timers path.
+        let first_source = !own.needs_loop.load(Ordering::Acquire);
+        if first_source {
+            own.needs_loop.store(true, Ordering::Release);
+        }
+        let (id, earliest) = own.timers.add(first, interval, data)?;
+        if first_source || earliest {
+            // A kick cannot fail in a way that matters: EAGAIN means the
+            // waker is readable already.
+            let _ = own.waker.wake();
+        }
+        Ok(id)
     }
 
     /// Cancels a timer: `ENOENT` for an unknown or already fired one-shot id.
@@ -222,19 +256,18 @@ impl Poller {
     }
 
     /// Rewrites the `n` events the kernel returned: the caller's stay, in
-    /// order, at the front; the library's become the events they stand for.
-    /// Each source that fired freed its own slot, so each has room for at
-    /// least one event.
+    /// order, at the front; the library's become the events they stand for
+    /// (a kick of the waker becomes none). Each source that fired freed its
+    /// own slot, so each has room for at least one event.
     fn deliver(&self, events: &mut [Event], n: usize) -> io::Result<usize> {
         let own = &*self.internal;
-        let (waker, timers, signals) = (token(&own.waker), token(&own.timers), token(&own.signals));
-        let (mut woken, mut timed, mut signalled) = (false, false, false);
+        let (waker, signals) = (token(&own.waker), token(&own.signals));
+        let (mut woken, mut signalled) = (false, false);
         let mut kept = 0;
         for i in 0..n {
             let ev = events[i];
             match ev.data {
                 d if d == waker => woken = true,
-                d if d == timers => timed = true,
                 d if d == signals => signalled = true,
                 _ => {
                     events[kept] = ev;
@@ -248,18 +281,14 @@ impl Poller {
                 return Err(io::Error::from_raw_os_error(libc::EBADF));
             }
             own.waker.drain();
-            out.push(0, interest::WAKE);
+            if own.caller_woke.swap(false, Ordering::AcqRel) {
+                out.push(0, interest::WAKE);
+            }
         }
         if signalled {
-            // Leave the timers the slot their fd freed.
-            let room = out.room() - usize::from(timed);
+            let room = out.room();
             own.signals
                 .deliver(room, |s| out.push(s.data, interest::SIGNAL));
-        }
-        if timed {
-            let room = out.room();
-            own.timers
-                .expire(room, |t| out.push(t.data, interest::TIMER));
         }
         Ok(out.len)
     }

@@ -297,8 +297,8 @@ pub unsafe extern "C" fn repoll_wake(ep: *mut repoll_t) -> c_int {
 ///
 /// Returns 0 and stores the timer's id in `*id_out`, or: -EINVAL (NULL `ep`
 /// or `id_out`, negative `first_ns` or `interval_ns`), -EBADF (closed),
-/// -EMFILE / -ENOMEM / -ENOSPC (the first timer of a handle creates one
-/// timerfd and registers it: the fd limit, memory, max_user_watches).
+/// -ENOMEM. Timers open no fd: the wait's own timeout (nanoseconds, through
+/// epoll_pwait2) ends at the earliest one.
 /// Ids are positive, below 2^53 (exact in a double, so JavaScript and Lua
 /// numbers hold them) and never reused while the handle lives, however many
 /// timers are added and cancelled.
