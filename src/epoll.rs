@@ -65,7 +65,7 @@ impl Epoll {
     /// One wait system call (see [`pwait2::wait`]). Leaves the `n` records
     /// it returns in the kernel's layout for the caller to
     /// [`crate::event::widen`]. An empty `events` is `EINVAL`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn wait_kernel(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
         let (buf, max) = event::as_kernel_buffer(events);
         if max == 0 {
@@ -73,6 +73,21 @@ impl Epoll {
         }
         // SAFETY: `buf` has room for `max` kernel records.
         unsafe { pwait2::wait(self.fd.as_raw_fd(), buf, max, timeout, None) }
+    }
+}
+
+impl Epoll {
+    /// [`Epoll::wait_kernel`] with the timeout in milliseconds as
+    /// `epoll_wait` takes it (< 0: none), for the one-system-call path.
+    #[inline(always)]
+    pub(crate) fn wait_ms(&self, events: &mut [Event], ms: libc::c_int) -> io::Result<usize> {
+        let (buf, max) = event::as_kernel_buffer(events);
+        if max == 0 {
+            return Err(einval());
+        }
+        // SAFETY: `buf` has room for `max` kernel records.
+        let n = unsafe { libc::epoll_wait(self.fd.as_raw_fd(), buf, max, ms) };
+        cvt(n).map(|n| n as usize)
     }
 }
 

@@ -44,7 +44,7 @@ pub(crate) fn as_kernel_buffer(events: &mut [Event]) -> (*mut libc::epoll_event,
 /// at index `>= i`, which have already been read. On x86-64 with AVX2
 /// (detected at run time) eight records at a time; elsewhere, and for the
 /// few records left over, one at a time.
-#[inline]
+#[inline(always)]
 pub(crate) fn widen(events: &mut [Event], n: usize, internal: std::ops::Range<u64>) -> bool {
     assert!(n <= events.len());
     #[cfg(target_arch = "x86_64")]
@@ -57,6 +57,9 @@ pub(crate) fn widen(events: &mut [Event], n: usize, internal: std::ops::Range<u6
 
 /// The scalar widening of the records in `range` (all below `events.len()`),
 /// from the last to the first. Records below `range.start` are left alone.
+/// Inlined: with one event per wait it is a handful of instructions, less
+/// than a call.
+#[inline(always)]
 fn widen_scalar(
     events: &mut [Event],
     range: std::ops::Range<usize>,

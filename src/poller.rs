@@ -112,23 +112,53 @@ impl Poller {
     /// a wake as one event `{data: 0, events: WAKE}`, delivered signals as
     /// `{data, SIGNAL}` and expired timers as `{data, TIMER}`. After
     /// [`Poller::close`], fails with `EBADF`. An empty `events` is `EINVAL`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
-        if !self.internal.needs_loop.load(Ordering::Relaxed) && !timeout.exceeds_one_ms_wait() {
-            // The common case: exactly one system call.
-            let n = self.epoll.wait_kernel(events, timeout)?;
-            if !event::widen(events, n, self.tokens()) {
-                return Ok(n);
-            }
-            let kept = self.deliver(events, n)?;
-            if kept > 0 {
-                return Ok(kept);
-            }
-            // A kick for a handle's first timer, added during this wait, or a
-            // source that fired for nothing: wait again, late rather than
-            // early.
+        if self.internal.needs_loop.load(Ordering::Relaxed) || timeout.exceeds_one_ms_wait() {
+            return self.wait_until_deadline(events, timeout);
         }
-        self.wait_until_deadline(events, timeout)
+        // The common case: exactly one system call, and no call that is not
+        // needed (the rest is out of line, so this stays a few instructions
+        // around epoll_wait).
+        let n = self.epoll.wait_kernel(events, timeout)?;
+        if event::widen(events, n, self.tokens()) {
+            return self.deliver_or_wait(events, n, timeout);
+        }
+        Ok(n)
+    }
+
+    /// [`Poller::wait`] with a timeout in whole milliseconds (< 0: none), for
+    /// `repoll_wait`: on a handle without timers or signals, the milliseconds
+    /// go to `epoll_wait` as they are, with no conversion on the way.
+    #[inline(always)]
+    pub(crate) fn wait_ms(&self, events: &mut [Event], ms: libc::c_int) -> io::Result<usize> {
+        if self.internal.needs_loop.load(Ordering::Relaxed) {
+            return self.wait_until_deadline(events, Timeout::from_millis(ms));
+        }
+        let n = self.epoll.wait_ms(events, ms)?;
+        if event::widen(events, n, self.tokens()) {
+            return self.deliver_or_wait(events, n, Timeout::from_millis(ms));
+        }
+        Ok(n)
+    }
+
+    /// The one-system-call path found a source of the library's among the
+    /// `n` events: they become the events they stand for, or, when none is
+    /// left (a kick for a handle's first timer, added during this wait, or a
+    /// source that fired for nothing), the wait starts again: late rather
+    /// than early.
+    #[cold]
+    #[inline(never)]
+    fn deliver_or_wait(
+        &self,
+        events: &mut [Event],
+        n: usize,
+        timeout: Timeout,
+    ) -> io::Result<usize> {
+        match self.deliver(events, n)? {
+            0 => self.wait_until_deadline(events, timeout),
+            kept => Ok(kept),
+        }
     }
 
     /// The wait for handles that retry EINTR, use timers or signals, or were

@@ -40,7 +40,7 @@ pub(crate) fn read_environment() {
 ///
 /// # Safety
 /// `events` must be valid for writes of `maxevents` kernel `epoll_event`s.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn wait(
     epfd: RawFd,
     events: *mut libc::epoll_event,

@@ -186,8 +186,14 @@ pub unsafe extern "C" fn repoll_wait(
     maxevents: c_int,
     timeout_ms: c_int,
 ) -> c_int {
-    // SAFETY: forwards the caller's guarantees unchanged.
-    boundary!(unsafe { wait(ep, events, maxevents, Timeout::from_millis(timeout_ms)) })
+    boundary!({
+        let call = enter!(ep);
+        // SAFETY: the C contract: `events` holds `maxevents` writable events.
+        match unsafe { events_mut(events, maxevents) } {
+            Ok(events) => to_c(call.wait_ms(events, timeout_ms).map(|n| n as c_int)),
+            Err(code) => code,
+        }
+    })
 }
 
 /// `repoll_wait` with a timeout in nanoseconds (< 0 blocks, 0 returns at
@@ -209,6 +215,10 @@ pub unsafe extern "C" fn repoll_wait_ns(
 
 /// # Safety
 /// As for `repoll_wait`: a live handle, an array of `maxevents` events.
+///
+/// Inlined into both callers, so the timeout stays in registers and the
+/// fixed cost of a wait is one call deep.
+#[inline(always)]
 unsafe fn wait(ep: *mut repoll_t, events: *mut Event, maxevents: c_int, timeout: Timeout) -> c_int {
     let call = enter!(ep);
     // SAFETY: the C contract: `events` holds `maxevents` writable events.
