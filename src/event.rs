@@ -47,12 +47,43 @@ pub(crate) fn as_kernel_buffer(events: &mut [Event]) -> (*mut libc::epoll_event,
 #[inline(always)]
 pub(crate) fn widen(events: &mut [Event], n: usize, internal: std::ops::Range<u64>) -> bool {
     assert!(n <= events.len());
+    if n <= 1 {
+        // One event per wait, the common case of a lightly loaded loop: no
+        // loop, no dispatch.
+        return n == 1 && widen_one(events, internal);
+    }
     #[cfg(target_arch = "x86_64")]
     if n >= avx2::BLOCK && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 was detected; n <= events.len() was checked.
         return unsafe { avx2::widen(events, n, internal) };
     }
     widen_scalar(events, 0..n, internal)
+}
+
+/// `events` and the zero `reserved` as one 8-byte word: two stores per
+/// record instead of three.
+#[inline(always)]
+fn tail_word(bits: u32) -> u64 {
+    if cfg!(target_endian = "little") {
+        bits as u64
+    } else {
+        (bits as u64) << 32
+    }
+}
+
+/// Widens the first record of a non-empty `events`.
+#[inline(always)]
+fn widen_one(events: &mut [Event], internal: std::ops::Range<u64>) -> bool {
+    let first = events.as_mut_ptr();
+    // SAFETY: `events` is not empty; the kernel record at its front lies
+    // inside it (no larger than an Event) and is read whole, unaligned,
+    // before the Event is written over it; every bit pattern is valid.
+    let k = unsafe { first.cast::<libc::epoll_event>().read_unaligned() };
+    let (data, bits) = (k.u64, k.events);
+    // SAFETY: as above; Event 0 is two aligned u64 words (see
+    // `widen_scalar` for the layout of the second).
+    unsafe { first.cast::<[u64; 2]>().write([data, tail_word(bits)]) };
+    data.wrapping_sub(internal.start) < internal.end.wrapping_sub(internal.start)
 }
 
 /// The scalar widening of the records in `range` (all below `events.len()`),
@@ -81,13 +112,7 @@ fn widen_scalar(
         if data.wrapping_sub(first) < span {
             seen_internal = true;
         }
-        // `events` and the zero `reserved` as one 8-byte word: two stores per
-        // record instead of three.
-        let tail = if cfg!(target_endian = "little") {
-            bits as u64
-        } else {
-            (bits as u64) << 32
-        };
+        let tail = tail_word(bits);
         // SAFETY: i < events.len(); Event i overlaps only kernel records >= i,
         // all already read (see above). Event is two naturally aligned u64
         // words (data, then events and reserved), so this writes a valid one.
