@@ -39,9 +39,10 @@ def require_packages():
     optional package would add."""
     missing = missing_packages()
     if missing:
-        sys.exit("benches/run: missing " + " ".join(missing) + ".\n"
-                 "Install them with `make bench-deps` (apt-get; sudo when not root), or:\n"
-                 "  sudo apt-get install --no-install-recommends " + " ".join(missing))
+        print("benches/run: missing " + " ".join(missing) + ".\n"
+              "Install them with `make bench-deps` (apt-get; sudo when not root), or:\n"
+              "  sudo apt-get install --no-install-recommends " + " ".join(missing), file=sys.stderr)
+        sys.exit(2)
     absent = [pkg for pkg, ok in OPTIONAL.items() if not ok()]
     if absent:
         print(f"note: {' '.join(absent)} not installed: no plot (`make bench-deps` installs it)", flush=True)
