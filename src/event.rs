@@ -144,18 +144,23 @@ mod avx2 {
         internal: std::ops::Range<u64>,
     ) -> bool {
         let blocks = n / BLOCK;
-        // The records above the last whole block first: they lie above every
-        // block's kernel bytes and Events.
-        let mut seen = widen_scalar(events, blocks * BLOCK..n, internal.clone());
+        // Four records left over above the whole blocks are a half block.
+        let half = (n % BLOCK >= BLOCK / 2).then_some(blocks * BLOCK);
+        // The records above those first: they lie above every block's
+        // kernel bytes and Events.
+        let scalar_from = blocks * BLOCK + if half.is_some() { BLOCK / 2 } else { 0 };
+        let mut seen = widen_scalar(events, scalar_from..n, internal.clone());
         let base = events.as_mut_ptr().cast::<u8>();
         let (first, span) = (internal.start, internal.end.wrapping_sub(internal.start));
         // SAFETY: AVX2 is present (the caller's promise). Pair p of block i
         // reads 32 bytes from kernel record i + 2p: 12 (i + 2p) + 32 <=
-        // 12 (i + 8) + 8 <= 16 (i + 8) <= 16 n, inside the buffer. Bytes past
-        // record i + 7 belong to records already converted; they land in
-        // lanes that are overwritten or zeroed. The stores write Events i to
-        // i + 7, bytes [16 i, 16 i + 128): above the kernel bytes of every
-        // record below i, and after all four loads of the block.
+        // 12 (i + 8) + 8 <= 16 (i + 8) <= 16 n, inside the buffer (for the
+        // half block, 12 (i + 2) + 32 <= 16 (i + 4) <= 16 n). Bytes past the
+        // block's last record belong to records already converted, or not
+        // yet overwritten; they land in lanes that are zeroed. The stores
+        // write the block's Events, bytes [16 i, 16 i + 16 k) for k records:
+        // above the kernel bytes of every record below i, and after all the
+        // block's loads.
         unsafe {
             // Per 32-bit lane, from two kernel records (dwords 0-2 and 3-5 of
             // the load): data low, data high, events, anything (zeroed).
@@ -178,10 +183,28 @@ mod avx2 {
             }
             macro_rules! check {
                 ($x:expr, $y:expr) => {
-                    // The data words of four records.
-                    let offset = _mm256_sub_epi64(_mm256_unpacklo_epi64($x, $y), bias);
+                    // The data words of four records, gathered by one
+                    // instruction: written as `asm!` because the compiler
+                    // otherwise rebuilds them from the loads with three.
+                    let data: __m256i;
+                    std::arch::asm!(
+                        "vpunpcklqdq {d}, {x}, {y}",
+                        d = lateout(ymm_reg) data,
+                        x = in(ymm_reg) $x,
+                        y = in(ymm_reg) $y,
+                        options(pure, nomem, nostack, preserves_flags),
+                    );
+                    let offset = _mm256_sub_epi64(data, bias);
                     hits = _mm256_or_si256(hits, _mm256_cmpgt_epi64(limit, offset));
                 };
+            }
+            if let Some(i) = half {
+                let (k0, k1) = (load!(i, 0), load!(i, 1));
+                let (e0, e1) = (widened!(k0), widened!(k1));
+                let out = base.add(i * 16).cast::<__m256i>();
+                _mm256_storeu_si256(out, e0);
+                _mm256_storeu_si256(out.add(1), e1);
+                check!(e0, e1);
             }
             for b in (0..blocks).rev() {
                 let i = b * BLOCK;
