@@ -2,7 +2,10 @@
 
 CARGO   ?= cargo
 CC      ?= cc
-CFLAGS  ?= -O2 -g -Wall -Wextra
+CFLAGS  ?= -O2 -g
+# The flags every C program built against the library gets (tests, examples,
+# demo, benches): c_tests/cflags is the one place that defines them.
+C_FLAGS := $(shell sed '/^\#/d' c_tests/cflags)
 RELEASE := target/release
 
 .PHONY: all build header test demo clean help
@@ -12,15 +15,25 @@ all: build
 help:
 	@echo "make demo     build the library and run the echo server example end to end"
 	@echo "make test     Rust tests, C tests, examples, install/dlopen/C++, Python, header drift"
-	@echo "make header   regenerate include/repoll.h from src/ffi"
-	@echo "make build    release build: $(RELEASE)/librepoll.so and librepoll.a"
+	@echo "make header   regenerate include/repoll.h, repoll.json and repoll_ffi.h from src/ffi"
+	@echo "make build    release build: $(RELEASE)/librepoll.so (+ .so.0 link) and librepoll.a"
+	@echo "make install  stripped library, header, repoll.pc, share/repoll/ (PREFIX=$(PREFIX))"
+	@echo "make install-debug  also the library's debug info (librepoll.so.X.Y.Z.debug)"
 	@echo "make bench    benchmarks side by side (benches/RESULTS.md); make bench-deps installs what they need"
 
+# The soname link beside the library, so that dlopen("librepoll.so.0") and
+# programs linked with -lrepoll run from the build tree too.
 build:
 	$(CARGO) build --release
+	@$(MAKE) --no-print-directory soname-link BUILD_DIR=$(RELEASE)
 
-# build.rs always generates the header into OUT_DIR; this copies it over the
-# committed one. A test fails while the two differ.
+.PHONY: soname-link
+soname-link:
+	ln -sfn librepoll.so '$(BUILD_DIR)/$(REPOLL_SONAME)'
+
+# build.rs always generates the header, and from it repoll.json and
+# repoll_ffi.h (build/api), into OUT_DIR; this copies them over the committed
+# ones. A test fails while they differ.
 header:
 	REPOLL_WRITE_HEADER=1 $(CARGO) build
 
@@ -30,14 +43,15 @@ header:
 # are pointed at the copy cargo test used.
 test:
 	$(CARGO) build
+	@$(MAKE) --no-print-directory soname-link BUILD_DIR=target/debug
 	$(CARGO) test
 	REPOLL_LIBRARY=$(CURDIR)/target/debug/deps/librepoll.so bindings/run-tests
 
 # The demo links the example against the release library through its soname.
-$(RELEASE)/demo/echo_server: examples_c/echo_server.c include/repoll.h build
+$(RELEASE)/demo/echo_server: examples_c/echo_server.c include/repoll.h c_tests/cflags build
 	@mkdir -p $(RELEASE)/demo
 	@ln -sf ../librepoll.so $(RELEASE)/demo/librepoll.so.0
-	$(CC) $(CFLAGS) -pthread -Iinclude $< -o $@ -L$(RELEASE) -lrepoll -Wl,-rpath,'$$ORIGIN'
+	$(CC) $(C_FLAGS) $(CFLAGS) -Iinclude $< -o $@ -L$(RELEASE) -lrepoll -Wl,-rpath,'$$ORIGIN'
 
 demo: $(RELEASE)/demo/echo_server
 	$(RELEASE)/demo/echo_server --demo
@@ -47,7 +61,7 @@ clean:
 
 # ---- checks (sanitizers, valgrind, slow tests) ----
 
-# `make check-all` = `make test`; every C test (c_tests/*.c) again, built
+# `make check-all` = `make test`; every C test (c_tests/*.c) and example again, built
 # with AddressSanitizer + UndefinedBehaviorSanitizer (check-asan); again
 # under valgrind memcheck with leak checking (check-valgrind); and the thread
 # stress test at 4x its size (check-slow). Any finding fails the run. The
@@ -70,7 +84,7 @@ VALGRIND              ?= valgrind --error-exitcode=99 --leak-check=full \
 VALGRIND_STRESS_SCALE ?= 0.2
 SLOW_STRESS_SCALE     ?= 4
 
-.PHONY: check-all check-asan check-valgrind check-slow
+.PHONY: check-all check-asan check-valgrind check-slow check-tsan
 
 # The runs go one after another (sanitized programs are compiled into their
 # own target/debug/c-bin-<tag>); all of them run even when one fails.
@@ -96,6 +110,29 @@ check-valgrind:
 
 check-slow:
 	REPOLL_STRESS_SCALE=$(SLOW_STRESS_SCALE) $(CARGO) test --test c_programs -- --exact stress_threads
+
+# ThreadSanitizer on every C test and example (alloc_failure skips: RLIMIT_AS
+# cannot work under it). The library, and std with it (-Zbuild-std), are
+# built with -Zsanitizer=thread by the nightly toolchain into target/tsan, so
+# the normal build is untouched; the C programs are compiled by clang with
+# -fsanitize=thread and linked against rustc's own TSan runtime, so both
+# sides share one runtime (clang's is left out; gcc 12's is too old for
+# rustc's instrumentation). Any report fails the program, hence the run.
+# Needs the nightly toolchain with rust-src (`rustup component add rust-src
+# --toolchain nightly`) and clang; .ci/run installs them when it can.
+TSAN_TOOLCHAIN ?= +nightly
+TSAN_CC        ?= clang
+TSAN_TARGET     = $(shell rustc $(TSAN_TOOLCHAIN) -vV | sed -n 's/^host: //p')
+TSAN_RUNTIME    = $(shell rustc $(TSAN_TOOLCHAIN) --print sysroot)/lib/rustlib/$(TSAN_TARGET)/lib/librustc-nightly_rt.tsan.a
+TSAN_CFLAGS     = -fsanitize=thread -fno-sanitize-link-runtime \
+                  -Wl,--whole-archive $(TSAN_RUNTIME) -Wl,--no-whole-archive -rdynamic -ldl -lm -lrt
+
+check-tsan:
+	@test -f "$(TSAN_RUNTIME)" || { echo "check-tsan: no TSan runtime at $(TSAN_RUNTIME) (needs the nightly toolchain)" >&2; exit 1; }
+	REPOLL_TEST_SYSCTL=1 RUSTFLAGS=-Zsanitizer=thread REPOLL_C_BIN_TAG=tsan REPOLL_C_CC=$(TSAN_CC) \
+	REPOLL_C_CFLAGS="$(TSAN_CFLAGS)" TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	$(CARGO) $(TSAN_TOOLCHAIN) test -Zbuild-std --target $(TSAN_TARGET) \
+	    --target-dir target/tsan --test c_programs
 
 # ---- benchmarks (benches/) ----
 # `make bench` installs nothing: when a package is missing it stops and says
@@ -124,14 +161,23 @@ bench-deps:
 #
 # DESTDIR is a staging root prepended to every path written; it never
 # appears in the installed files (repoll.pc holds the final PREFIX).
+#
+# The installed libraries are stripped; the shared library's debug info goes to
+# $(LIBDIR)/librepoll.so.X.Y.Z.debug, named by the library's .gnu_debuglink
+# (gdb finds it there), with `make install-debug` only. include/repoll.json
+# and include/repoll_ffi.h, for binding authors, go to $(DATADIR)/repoll/,
+# which repoll.pc names: `pkg-config --variable=apidir repoll`.
 PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
 INCLUDEDIR   ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR      ?= $(PREFIX)/share
+APIDIR       := $(DATADIR)/repoll
 DESTDIR      ?=
 BUILD_DIR    ?= $(RELEASE)
 INSTALL      ?= install
 READELF      ?= readelf
+OBJCOPY      ?= objcopy
 
 # The version has one source, Cargo.toml's [package] table; the soname
 # carries the major number only (as build.rs sets it).
@@ -171,9 +217,12 @@ INSTALLED_FILES = \
 	$(DESTDIR)$(LIBDIR)/librepoll.so \
 	$(DESTDIR)$(LIBDIR)/librepoll.a \
 	$(DESTDIR)$(INCLUDEDIR)/repoll.h \
-	$(DESTDIR)$(PKGCONFIGDIR)/repoll.pc
+	$(DESTDIR)$(PKGCONFIGDIR)/repoll.pc \
+	$(DESTDIR)$(APIDIR)/repoll.json \
+	$(DESTDIR)$(APIDIR)/repoll_ffi.h
+DEBUG_FILE = $(DESTDIR)$(LIBDIR)/$(REPOLL_SOFILE).debug
 
-.PHONY: install install-prep install-files uninstall
+.PHONY: install install-prep install-files install-debug install-debug-files uninstall
 
 install-prep: build $(NATIVE_LIBS_CACHE)
 
@@ -189,20 +238,41 @@ install-files:
 	@if command -v $(READELF) >/dev/null 2>&1; then \
 	   $(READELF) -d $(BUILD_DIR)/librepoll.so | grep -q 'SONAME.*\[$(REPOLL_SONAME)\]' \
 	   || { echo "$(BUILD_DIR)/librepoll.so lacks the soname $(REPOLL_SONAME)" >&2; exit 1; }; fi
-	$(INSTALL) -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)'
-	$(INSTALL) -m 755 $(BUILD_DIR)/librepoll.so '$(DESTDIR)$(LIBDIR)/$(REPOLL_SOFILE)'
+	$(INSTALL) -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)' '$(DESTDIR)$(APIDIR)'
+	@# Split in a directory of its own: parallel installs share BUILD_DIR.
+	@set -e; split=$$(mktemp -d); trap 'rm -rf "$$split"' EXIT; \
+	 set -x; \
+	 $(OBJCOPY) --only-keep-debug $(BUILD_DIR)/librepoll.so "$$split/$(REPOLL_SOFILE).debug"; \
+	 $(OBJCOPY) --strip-debug --strip-unneeded --add-gnu-debuglink="$$split/$(REPOLL_SOFILE).debug" \
+	     $(BUILD_DIR)/librepoll.so "$$split/$(REPOLL_SOFILE)"; \
+	 $(INSTALL) -m 755 "$$split/$(REPOLL_SOFILE)" '$(DESTDIR)$(LIBDIR)/$(REPOLL_SOFILE)'
 	ln -sfn $(REPOLL_SOFILE) '$(DESTDIR)$(LIBDIR)/$(REPOLL_SONAME)'
 	ln -sfn $(REPOLL_SONAME) '$(DESTDIR)$(LIBDIR)/librepoll.so'
-	$(INSTALL) -m 644 $(BUILD_DIR)/librepoll.a '$(DESTDIR)$(LIBDIR)/librepoll.a'
+	$(OBJCOPY) --strip-debug $(BUILD_DIR)/librepoll.a '$(DESTDIR)$(LIBDIR)/librepoll.a'
+	@chmod 644 '$(DESTDIR)$(LIBDIR)/librepoll.a'
 	$(INSTALL) -m 644 include/repoll.h '$(DESTDIR)$(INCLUDEDIR)/repoll.h'
+	$(INSTALL) -m 644 include/repoll.json include/repoll_ffi.h '$(DESTDIR)$(APIDIR)/'
 	sed -e 's|@PREFIX@|$(call sed_rhs,$(PREFIX))|g' \
 	    -e 's|@LIBDIR@|$(call sed_rhs,$(call pc_rel,$(LIBDIR)))|g' \
 	    -e 's|@INCLUDEDIR@|$(call sed_rhs,$(call pc_rel,$(INCLUDEDIR)))|g' \
+	    -e 's|@APIDIR@|$(call sed_rhs,$(call pc_rel,$(APIDIR)))|g' \
 	    -e 's|@VERSION@|$(call sed_rhs,$(REPOLL_VERSION))|g' \
 	    -e 's|@DESCRIPTION@|$(call sed_rhs,$(REPOLL_DESCRIPTION))|g' \
 	    -e 's|@LIBS_PRIVATE@|$(call sed_rhs,$(NATIVE_STATIC_LIBS))|g' \
 	    repoll.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/repoll.pc'
 	@chmod 644 '$(DESTDIR)$(PKGCONFIGDIR)/repoll.pc'
 
+# The debug info, as `make install-files` split it (the same bytes: the
+# library's .gnu_debuglink checksum matches).
+install-debug: install
+	@$(MAKE) --no-print-directory install-debug-files BUILD_DIR=$(RELEASE)
+
+install-debug-files:
+	@test -f $(BUILD_DIR)/librepoll.so || { echo "$(BUILD_DIR)/librepoll.so is missing: run 'make install-prep' first" >&2; exit 1; }
+	$(INSTALL) -d '$(DESTDIR)$(LIBDIR)'
+	$(OBJCOPY) --only-keep-debug $(BUILD_DIR)/librepoll.so '$(DEBUG_FILE)'
+	@chmod 644 '$(DEBUG_FILE)'
+
 uninstall:
-	rm -f $(foreach f,$(INSTALLED_FILES),'$(f)')
+	rm -f $(foreach f,$(INSTALLED_FILES) $(DEBUG_FILE),'$(f)')
+	@rmdir '$(DESTDIR)$(APIDIR)' 2>/dev/null || true

@@ -5,6 +5,9 @@
 use std::env;
 use std::path::PathBuf;
 
+#[path = "build/api/mod.rs"]
+mod api;
+
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("repoll.h");
@@ -32,12 +35,17 @@ fn main() {
         .generate()
         .expect("cbindgen could not generate the header")
         .write(&mut header);
-    std::fs::write(&out, header).expect("OUT_DIR is writable");
+    let header = String::from_utf8(header).expect("cbindgen writes UTF-8");
+    let header = api::hex_masks(&header);
+    std::fs::write(&out, &header).expect("OUT_DIR is writable");
 
     if env::var_os("REPOLL_WRITE_HEADER").is_some() {
         std::fs::create_dir_all(crate_dir.join("include")).unwrap();
         std::fs::copy(&out, crate_dir.join("include/repoll.h")).unwrap();
     }
+    // repoll.json and repoll_ffi.h, beside the header and from it.
+    let include = env::var_os("REPOLL_WRITE_HEADER").map(|_| crate_dir.join("include"));
+    api::write_files(&header, out.parent().unwrap(), include.as_deref());
     // The C test harness compiles for the same target as the library.
     println!(
         "cargo:rustc-env=REPOLL_TARGET={}",
@@ -46,5 +54,6 @@ fn main() {
     println!("cargo:rustc-env=REPOLL_HOST={}", env::var("HOST").unwrap());
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-env-changed=REPOLL_WRITE_HEADER");
 }

@@ -12,9 +12,10 @@
  * The parent checks the child's exit status: killed by SIGABRT (an abort on
  * out-of-memory) or any other signal is a failure.
  *
- * ASan and valgrind reserve huge address ranges, so RLIMIT_AS cannot work
- * under them: the test says "skipped" there (ASan is detected at compile
- * time; valgrind with RUNNING_ON_VALGRIND, or REPOLL_UNDER_VALGRIND=1). */
+ * ASan, TSan and valgrind reserve huge address ranges, so RLIMIT_AS cannot
+ * work under them: the test exits as skipped there (the sanitizers are
+ * detected at compile time; valgrind with RUNNING_ON_VALGRIND, or
+ * REPOLL_UNDER_VALGRIND=1). */
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -30,6 +31,17 @@
 #endif
 #ifndef UNDER_ASAN
 #define UNDER_ASAN 0
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
 #endif
 
 #if defined(__has_include)
@@ -160,15 +172,11 @@ static void child(void) {
 }
 
 int main(void) {
-    if (UNDER_ASAN) {
-        puts("alloc_failure: skipped: built with AddressSanitizer (RLIMIT_AS cannot work)");
-        return 0;
-    }
+    if (UNDER_ASAN) skip_test("built with AddressSanitizer (RLIMIT_AS cannot work)");
+    if (UNDER_TSAN) skip_test("built with ThreadSanitizer (RLIMIT_AS cannot work)");
     const char *env = getenv("REPOLL_UNDER_VALGRIND");
-    if (RUNNING_ON_VALGRIND || (env && *env && strcmp(env, "0") != 0)) {
-        puts("alloc_failure: skipped: under valgrind (RLIMIT_AS cannot work)");
-        return 0;
-    }
+    if (RUNNING_ON_VALGRIND || (env && *env && strcmp(env, "0") != 0))
+        skip_test("under valgrind (RLIMIT_AS cannot work)");
     fflush(stdout);
     pid_t pid = fork();
     CHECK(pid >= 0);

@@ -2,38 +2,18 @@
  * same handle: every waiter returns -EBADF promptly, and the fds are released
  * once the last one has returned (none leaked); with no waiter, at once. */
 #include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <sys/syscall.h>
 
 #include "check.h"
 
 #define MAX_WAITERS 3
 
-enum kind { WAIT_MS_INF, WAIT_MS_LONG, WAIT_NS_INF, WAIT_NS_HUGE, KINDS };
-
-struct waiter {
-    pthread_t thread;
-    repoll_t *ep;
-    enum kind kind;
-    atomic_int tid; /* set just before the wait; 0 until then */
-    atomic_int done;
-    int result;
-    repoll_event_t ev[4];
-};
-
-static void *waiter_main(void *arg) {
-    struct waiter *w = arg;
-    atomic_store(&w->tid, (int)syscall(SYS_gettid));
-    switch (w->kind) {
-    case WAIT_MS_INF: w->result = repoll_wait(w->ep, w->ev, 4, -1); break;
-    case WAIT_MS_LONG: w->result = repoll_wait(w->ep, w->ev, 4, INT_MAX); break;
-    case WAIT_NS_INF: w->result = repoll_wait_ns(w->ep, w->ev, 4, -1); break;
-    default: w->result = repoll_wait_ns(w->ep, w->ev, 4, INT64_MAX); break;
-    }
-    atomic_store(&w->done, 1);
-    return NULL;
-}
+/* The blocking waits tried: with no timeout and with the longest one, in
+ * ms and in ns. */
+static const struct {
+    enum wait_kind kind;
+    int64_t timeout;
+} kinds[] = {{WAIT_MS, -1}, {WAIT_MS, INT_MAX}, {WAIT_NS, -1}, {WAIT_NS, INT64_MAX}};
+#define KINDS (int)(sizeof kinds / sizeof kinds[0])
 
 /* Whether thread `tid` is blocked in an epoll wait system call right now,
  * read from /proc/self/task/<tid>/syscall ("running" or "<nr> args…").
@@ -67,11 +47,8 @@ static int proc_usable = 1;
 /* Starts a waiter and returns once it is certainly inside the library call
  * (blocked in the kernel), so closing now is the defined "close under a
  * blocked wait", not a call that starts after close. Fails after 10 s. */
-static void start_blocked_waiter(struct waiter *w, repoll_t *ep, enum kind kind) {
-    memset(w, 0, sizeof *w);
-    w->ep = ep;
-    w->kind = kind;
-    CHECK(pthread_create(&w->thread, NULL, waiter_main, w) == 0);
+static void start_blocked_waiter(struct waiter *w, repoll_t *ep, int k) {
+    start_waiter(w, ep, kinds[k].kind, kinds[k].timeout);
     int64_t t0 = now_ns();
     while (atomic_load(&w->tid) == 0) {
         CHECK(now_ns() - t0 < 10000 * MS);
@@ -89,22 +66,6 @@ static void start_blocked_waiter(struct waiter *w, repoll_t *ep, enum kind kind)
         }
         CHECK(now_ns() - t0 < 10000 * MS); /* never blocked: a hang guard */
         sleep_ns(50000);
-    }
-}
-
-/* Waits up to 10 s for every waiter to return; fails if one does not. */
-static void join_all_bounded(struct waiter *w, int n) {
-    int64_t t0 = now_ns();
-    for (int i = 0; i < n; i++) {
-        while (!atomic_load(&w[i].done)) {
-            if (now_ns() - t0 >= 10000 * MS) {
-                fprintf(stderr, "waiter %d of %d (kind %d) did not return after close\n", i, n,
-                        w[i].kind);
-                exit(1);
-            }
-            sleep_ns(200000);
-        }
-        CHECK(pthread_join(w[i].thread, NULL) == 0);
     }
 }
 
@@ -129,10 +90,11 @@ int main(void) {
             struct waiter w[MAX_WAITERS];
             for (int i = 0; i < n; i++) start_blocked_waiter(&w[i], ep, (k + i) % KINDS);
             CHECK_OK(repoll_close(ep));
-            join_all_bounded(w, n);
+            for (int i = 0; i < n; i++) join_waiter(&w[i]);
             for (int i = 0; i < n; i++) {
                 if (w[i].result != -EBADF)
-                    fprintf(stderr, "kind %d, waiter %d of %d: got %d\n", w[i].kind, i, n,
+                    fprintf(stderr, "kind %d/%lld, waiter %d of %d: got %d\n", w[i].kind,
+                            (long long)w[i].timeout, i, n,
                             w[i].result);
                 CHECK_EQ(w[i].result, -EBADF);
             }
@@ -162,7 +124,7 @@ int main(void) {
         int delay_us = rand_r(&seed) % 4 == 0 ? 0 : rand_r(&seed) % 2000;
         if (delay_us) sleep_ns(delay_us * 1000LL);
         CHECK_OK(repoll_close(ep));
-        join_all_bounded(w, n);
+        for (int i = 0; i < n; i++) join_waiter(&w[i]);
         for (int i = 0; i < n; i++) {
             if (with_event && w[i].result == 1) {
                 CHECK_EQ(w[i].ev[0].data, 3);
@@ -172,8 +134,9 @@ int main(void) {
             }
             if (w[i].result != -EBADF)
                 fprintf(stderr, "iter %d (flags %d, delay %d us, event %d), waiter %d of %d "
-                                "(kind %d): got %d\n",
-                        iter, flags, delay_us, with_event, i, n, w[i].kind, w[i].result);
+                                "(kind %d/%lld): got %d\n",
+                        iter, flags, delay_us, with_event, i, n, w[i].kind,
+                        (long long)w[i].timeout, w[i].result);
             CHECK_EQ(w[i].result, -EBADF);
         }
         if (with_event) {

@@ -1,63 +1,12 @@
 /* A wait blocked in one thread sees add, modify and delete done by another
  * thread at once; several threads waiting on one handle each get events. */
-#include <pthread.h>
-#include <stdatomic.h>
-
 #include "check.h"
 
-enum kind { WAIT_MS, WAIT_NS };
-
-struct waiter {
-    pthread_t thread;
-    repoll_t *ep;
-    enum kind kind;
-    int64_t timeout;
-    int maxevents;
-    atomic_int done;
-    int result;
-    int64_t elapsed;
-    repoll_event_t ev[8];
-};
-
-static void *waiter_main(void *arg) {
-    struct waiter *w = arg;
-    int64_t t0 = now_ns();
-    w->result = w->kind == WAIT_MS ? repoll_wait(w->ep, w->ev, w->maxevents, (int)w->timeout)
-                                   : repoll_wait_ns(w->ep, w->ev, w->maxevents, w->timeout);
-    w->elapsed = now_ns() - t0;
-    atomic_store(&w->done, 1);
-    return NULL;
-}
-
-static void start_waiter(struct waiter *w, repoll_t *ep, enum kind kind, int64_t timeout,
-                         int maxevents) {
-    memset(w, 0, sizeof *w);
-    memset(w->ev, 0xAB, sizeof w->ev);
-    w->ep = ep;
-    w->kind = kind;
-    w->timeout = timeout;
-    w->maxevents = maxevents;
-    CHECK(pthread_create(&w->thread, NULL, waiter_main, w) == 0);
-}
-
-/* Waits for the waiter to return, failing after 10 s (a missed wakeup). */
-static void join_bounded(struct waiter *w) {
-    int64_t t0 = now_ns();
-    while (!atomic_load(&w->done)) {
-        if (now_ns() - t0 >= 10000 * MS) {
-            fprintf(stderr, "waiter did not return within 10 s\n");
-            exit(1);
-        }
-        sleep_ns(1 * MS);
-    }
-    CHECK(pthread_join(w->thread, NULL) == 0);
-}
-
 /* Adding an fd that is already ready wakes a wait blocked before the add. */
-static void add_of_ready_fd_wakes(enum kind kind) {
+static void add_of_ready_fd_wakes(enum wait_kind kind) {
     repoll_t *ep = make_poller(0);
     struct waiter w;
-    start_waiter(&w, ep, kind, -1, 8);
+    start_waiter(&w, ep, kind, -1);
     sleep_ns(50 * MS); /* let it block */
     CHECK(!atomic_load(&w.done)); /* nothing to report yet */
 
@@ -65,7 +14,7 @@ static void add_of_ready_fd_wakes(enum kind kind) {
     make_pair(sv);
     write_byte(sv[1]); /* ready before the add */
     CHECK_OK(repoll_add(ep, sv[0], REPOLL_IN, 0x0123456789abcdefULL));
-    join_bounded(&w);
+    join_waiter(&w);
     CHECK_EQ(w.result, 1);
     CHECK(w.ev[0].data == 0x0123456789abcdefULL);
     CHECK_EQ(w.ev[0].events, REPOLL_IN);
@@ -78,18 +27,18 @@ static void add_of_ready_fd_wakes(enum kind kind) {
 
 /* Adding OUT interest to a registration a blocked wait has (IN only, idle)
  * wakes it with the new data. */
-static void modify_wakes(enum kind kind) {
+static void modify_wakes(enum wait_kind kind) {
     repoll_t *ep = make_poller(0);
     int sv[2];
     make_pair(sv);
     CHECK_OK(repoll_add(ep, sv[0], REPOLL_IN, 1));
     struct waiter w;
-    start_waiter(&w, ep, kind, -1, 8);
+    start_waiter(&w, ep, kind, -1);
     sleep_ns(50 * MS);
     CHECK(!atomic_load(&w.done));
 
     CHECK_OK(repoll_modify(ep, sv[0], REPOLL_IN | REPOLL_OUT, 2));
-    join_bounded(&w);
+    join_waiter(&w);
     CHECK_EQ(w.result, 1);
     CHECK_EQ(w.ev[0].data, 2);
     CHECK_EQ(w.ev[0].events, REPOLL_OUT);
@@ -101,7 +50,7 @@ static void modify_wakes(enum kind kind) {
 
 /* Deleting an fd under a blocked wait: the wait never reports it, not even
  * when it becomes ready right after, and later polls see nothing either. */
-static void delete_is_seen(enum kind kind) {
+static void delete_is_seen(enum wait_kind kind) {
     repoll_t *ep = make_poller(0);
     int a[2], b[2];
     make_pair(a);
@@ -113,12 +62,12 @@ static void delete_is_seen(enum kind kind) {
     /* A timed wait: the deleted fd becoming ready does not end it. */
     struct waiter w;
     int64_t timeout = kind == WAIT_MS ? 300 : 300 * MS;
-    start_waiter(&w, ep, kind, timeout, 8);
+    start_waiter(&w, ep, kind, timeout);
     sleep_ns(50 * MS);
     CHECK(!atomic_load(&w.done));
     CHECK_OK(repoll_delete(ep, a[0]));
     write_byte(a[1]);
-    join_bounded(&w);
+    join_waiter(&w);
     CHECK_EQ(w.result, 0);
     CHECK(w.elapsed >= 300 * MS);
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
@@ -128,7 +77,7 @@ static void delete_is_seen(enum kind kind) {
 
     /* A blocking wait: only the still-registered fd wakes it. */
     CHECK_OK(repoll_add(ep, a[0], REPOLL_IN, 11));
-    start_waiter(&w, ep, kind, -1, 8);
+    start_waiter(&w, ep, kind, -1);
     sleep_ns(50 * MS);
     CHECK(!atomic_load(&w.done));
     CHECK_OK(repoll_delete(ep, a[0]));
@@ -136,7 +85,7 @@ static void delete_is_seen(enum kind kind) {
     sleep_ns(50 * MS);
     CHECK(!atomic_load(&w.done)); /* the deleted fd did not wake it */
     write_byte(b[1]);
-    join_bounded(&w);
+    join_waiter(&w);
     CHECK_EQ(w.result, 1);
     CHECK_EQ(w.ev[0].data, 20);
     CHECK_EQ(w.ev[0].events, REPOLL_IN);
@@ -162,7 +111,8 @@ static void several_waiters(void) {
         CHECK_OK(repoll_add(ep, sv[i][0], REPOLL_IN | REPOLL_ONESHOT, 100 + i));
     }
     struct waiter w[N];
-    for (int i = 0; i < N; i++) start_waiter(&w[i], ep, i % 2 ? WAIT_NS : WAIT_MS, -1, 1);
+    for (int i = 0; i < N; i++)
+        start_waiter_with(&w[i], waiter_main, ep, i % 2 ? WAIT_NS : WAIT_MS, -1, 1);
     sleep_ns(50 * MS);
     for (int i = 0; i < N; i++) CHECK(!atomic_load(&w[i].done));
 
@@ -182,7 +132,7 @@ static void several_waiters(void) {
     }
     int seen[N] = {0};
     for (int j = 0; j < N; j++) {
-        join_bounded(&w[j]);
+        join_waiter(&w[j]);
         CHECK_EQ(w[j].result, 1);
         CHECK_EQ(w[j].ev[0].events, REPOLL_IN);
         uint64_t d = w[j].ev[0].data;

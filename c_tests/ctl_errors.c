@@ -7,22 +7,6 @@
 
 #include "check.h"
 
-#define SCAN_FDS 1024
-
-/* Which fds below SCAN_FDS are open, as one flag per fd. */
-static void scan_open_fds(unsigned char open_fds[SCAN_FDS]) {
-    for (int fd = 0; fd < SCAN_FDS; fd++) open_fds[fd] = fcntl(fd, F_GETFD) != -1;
-}
-
-/* Fails unless the only event pending is the registration {data, events}. */
-static void expect_only(repoll_t *ep, uint64_t data, uint32_t events) {
-    repoll_event_t ev[4];
-    CHECK_EQ(repoll_wait(ep, ev, 4, 1000), 1);
-    CHECK_EQ(ev[0].data, data);
-    CHECK_EQ(ev[0].events, events);
-    CHECK_EQ(ev[0].reserved, 0);
-}
-
 /* Interest sets the contract says are refused on add and modify alike. */
 static const uint32_t bad_interest[] = {
     1u << 5,  /* POLLNVAL: poll(2) only */
@@ -39,7 +23,7 @@ static const uint32_t bad_interest[] = {
 static int refuse_new_fds(repoll_t *ep, const unsigned char *before, const unsigned char *after,
                           int epfd) {
     int n = 0;
-    for (int fd = 0; fd < SCAN_FDS; fd++) {
+    for (int fd = 0; fd < FD_MAP_SIZE; fd++) {
         if (before[fd] || !after[fd] || fd == epfd) continue;
         n++;
         CHECK_EQ(repoll_delete(ep, fd), -EINVAL);
@@ -62,12 +46,12 @@ int main(void) {
     /* Probe features first so its throwaway fds do not show up in the scan. */
     uint32_t features = repoll_features();
 
-    unsigned char before[SCAN_FDS], after[SCAN_FDS];
-    scan_open_fds(before);
+    unsigned char before[FD_MAP_SIZE], after[FD_MAP_SIZE];
+    map_open_fds(before);
     repoll_t *ep = make_poller(REPOLL_CLOEXEC);
-    scan_open_fds(after);
+    map_open_fds(after);
     int epfd = repoll_fd(ep);
-    CHECK(epfd >= 0 && epfd < SCAN_FDS);
+    CHECK(epfd >= 0 && epfd < FD_MAP_SIZE);
     CHECK(!before[epfd] && after[epfd]);
 
     int sv[2];
@@ -78,13 +62,13 @@ int main(void) {
     const uint64_t KEEP = 0x1234567890abcdefULL;
     CHECK_OK(repoll_add(ep, sv[0], REPOLL_IN | REPOLL_OUT, KEEP));
     write_byte(sv[1]);
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* -EEXIST: adding twice, with any interest or data. */
     CHECK_EQ(repoll_add(ep, sv[0], REPOLL_IN | REPOLL_OUT, KEEP), -EEXIST);
     CHECK_EQ(repoll_add(ep, sv[0], REPOLL_OUT, 99), -EEXIST);
     CHECK_EQ(repoll_ctl(ep, REPOLL_CTL_ADD, sv[0], REPOLL_IN, 99), -EEXIST);
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* -ENOENT: modify or delete an open fd that was never added. */
     CHECK_EQ(repoll_modify(ep, sv[1], REPOLL_IN, 5), -ENOENT);
@@ -98,7 +82,7 @@ int main(void) {
     CHECK_OK(repoll_delete(ep, efd));
     CHECK_EQ(repoll_modify(ep, efd, REPOLL_IN, 6), -ENOENT);
     CHECK_EQ(repoll_delete(ep, efd), -ENOENT);
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* -EBADF: negative fds, a closed fd, an fd beyond any limit. */
     int closed_fd = eventfd(0, EFD_CLOEXEC);
@@ -117,7 +101,7 @@ int main(void) {
         CHECK_EQ(repoll_delete(ep, fd), -EBADF);
         CHECK_EQ(repoll_ctl(ep, REPOLL_CTL_ADD, fd, REPOLL_IN, 1), -EBADF);
     }
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* -EPERM: regular files cannot be polled. An unlinked temporary file and
      * a read-only system file, to cover both a private and a shared inode. */
@@ -138,7 +122,7 @@ int main(void) {
     } else {
         puts("ctl_errors: note: /etc/passwd not readable, tmpfile case only");
     }
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* -EINVAL: the handle's own epoll fd, whatever the op. */
     CHECK_EQ(repoll_add(ep, epfd, REPOLL_IN, 1), -EINVAL);
@@ -153,7 +137,7 @@ int main(void) {
     }
     /* sv[1] must not have been added by any of those. */
     CHECK_EQ(repoll_delete(ep, sv[1]), -ENOENT);
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* -EINVAL: EXCLUSIVE on a modify (even with bits it allows on add), and
      * with bits the kernel refuses beside it. */
@@ -175,7 +159,7 @@ int main(void) {
     }
     CHECK_EQ(repoll_delete(ep, sv[1]), -ENOENT);
     CHECK_EQ(repoll_delete(ep, efd), -ENOENT);
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
     /* The refusal is about the combination, not EXCLUSIVE itself. */
     if (features & REPOLL_FEATURE_EXCLUSIVE) {
         CHECK_OK(repoll_add(ep, efd, REPOLL_EXCLUSIVE | REPOLL_IN | REPOLL_ET, 8));
@@ -190,7 +174,7 @@ int main(void) {
         CHECK_EQ(repoll_ctl(ep, REPOLL_CTL_MOD, sv[0], bad_interest[i], 1), -EINVAL);
     }
     CHECK_EQ(repoll_delete(ep, sv[1]), -ENOENT);
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* The library's internal fds: every fd that repoll_create opened besides
      * the epoll fd (its waker's eventfd), and any that the first timer (none
@@ -199,22 +183,22 @@ int main(void) {
     int internal = refuse_new_fds(ep, before, after, epfd);
     if (internal == 0) puts("ctl_errors: note: repoll_create opened no internal fd");
 
-    scan_open_fds(before);
+    map_open_fds(before);
     uint64_t hour_timer = 0;
     CHECK_OK(repoll_timer_add(ep, 3600LL * 1000000000LL, 0, 0x71, &hour_timer));
-    scan_open_fds(after);
+    map_open_fds(after);
     internal = refuse_new_fds(ep, before, after, epfd);
 
-    scan_open_fds(before);
+    map_open_fds(before);
     CHECK_OK(repoll_signal_add(ep, SIGUSR1, 0x51));
-    scan_open_fds(after);
+    map_open_fds(after);
     internal = refuse_new_fds(ep, before, after, epfd);
     if (internal == 0) puts("ctl_errors: note: the first signal opened no fd");
 
     /* Still exactly the caller's one registration: nothing internal leaked
      * out as a caller event (an eventfd is always writable, so an accepted
      * add of it with OUT would show here). */
-    expect_only(ep, KEEP, REPOLL_IN | REPOLL_OUT);
+    expect_one(ep, KEEP, REPOLL_IN | REPOLL_OUT);
 
     /* With every internal fd created, -1 is still just a bad fd. */
     CHECK_EQ(repoll_add(ep, -1, REPOLL_IN, 1), -EBADF);
@@ -224,20 +208,20 @@ int main(void) {
     /* After all those failures the original registration still works
      * normally: modify and delete succeed. */
     CHECK_OK(repoll_modify(ep, sv[0], REPOLL_IN, KEEP + 1));
-    expect_only(ep, KEEP + 1, REPOLL_IN);
+    expect_one(ep, KEEP + 1, REPOLL_IN);
     CHECK_OK(repoll_delete(ep, sv[0]));
     repoll_event_t ev[4];
     CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
 
     /* The library's sources survived the attempts on their fds. */
     CHECK_OK(repoll_wake(ep));
-    expect_only(ep, 0, REPOLL_WAKE);
+    expect_one(ep, 0, REPOLL_WAKE);
     CHECK_OK(kill(getpid(), SIGUSR1));
-    expect_only(ep, 0x51, REPOLL_SIGNAL);
+    expect_one(ep, 0x51, REPOLL_SIGNAL);
     CHECK_OK(repoll_timer_cancel(ep, hour_timer));
     uint64_t now_timer = 0;
     CHECK_OK(repoll_timer_add(ep, 0, 0, 0x72, &now_timer));
-    expect_only(ep, 0x72, REPOLL_TIMER);
+    expect_one(ep, 0x72, REPOLL_TIMER);
     CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
 
     CHECK_OK(repoll_close(ep));

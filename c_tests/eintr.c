@@ -30,56 +30,42 @@ static void on_usr1(int signo) {
     errno = saved;
 }
 
-enum kind { WAIT_MS, WAIT_NS };
-
-struct waiter {
-    pthread_t thread;
-    repoll_t *ep;
-    enum kind kind;
-    int64_t timeout;
-    int classic_loop;       /* retry on -EINTR until an event comes */
-    atomic_int started;
-    atomic_int eintrs;      /* -EINTR seen by the classic loop */
-    atomic_int done;
-    int result;
-    int handled_during;     /* handler runs between the wait's start and end */
-    int64_t elapsed;
-    repoll_event_t ev[4];
+/* The shared waiter, plus what this test watches: a body that can be the
+ * classic loop, and the handler runs during the wait. */
+struct eintr_waiter {
+    struct waiter w;  /* first: the thread body is given &w */
+    int classic_loop; /* retry on -EINTR until an event comes */
+    atomic_int eintrs; /* -EINTR seen by the classic loop */
+    int handled_during; /* handler runs between the wait's start and end */
 };
 
-static int one_wait(struct waiter *w) {
-    return w->kind == WAIT_MS ? repoll_wait(w->ep, w->ev, 4, (int)w->timeout)
-                              : repoll_wait_ns(w->ep, w->ev, 4, w->timeout);
-}
-
-static void *waiter_main(void *arg) {
-    struct waiter *w = arg;
+static void *eintr_waiter_main(void *arg) {
+    struct eintr_waiter *e = arg;
+    struct waiter *w = &e->w;
     int h0 = atomic_load(&handled);
-    atomic_store(&w->started, 1);
+    atomic_store(&w->tid, (int)syscall(SYS_gettid));
     int64_t t0 = now_ns();
-    int n = one_wait(w);
-    while (w->classic_loop && n == -EINTR) {
+    int n = waiter_call(w);
+    while (e->classic_loop && n == -EINTR) {
         /* The classic loop: the handler set a flag; look at it, go on. */
         if (got_signal) got_signal = 0;
-        atomic_fetch_add(&w->eintrs, 1);
-        n = one_wait(w);
+        atomic_fetch_add(&e->eintrs, 1);
+        n = waiter_call(w);
     }
     w->elapsed = now_ns() - t0;
-    w->handled_during = atomic_load(&handled) - h0;
+    e->handled_during = atomic_load(&handled) - h0;
     w->result = n;
     atomic_store(&w->done, 1);
     return NULL;
 }
 
-static void start_waiter(struct waiter *w, repoll_t *ep, enum kind kind, int64_t timeout,
-                         int classic_loop) {
-    memset(w, 0, sizeof *w);
-    w->ep = ep;
-    w->kind = kind;
-    w->timeout = timeout;
-    w->classic_loop = classic_loop;
-    CHECK(pthread_create(&w->thread, NULL, waiter_main, w) == 0);
-    while (!atomic_load(&w->started)) sleep_ns(100000);
+/* Starts the waiter and returns once its thread is about to wait. */
+static void start_eintr_waiter(struct eintr_waiter *e, repoll_t *ep, enum wait_kind kind,
+                               int64_t timeout, int classic_loop) {
+    memset(e, 0, sizeof *e);
+    e->classic_loop = classic_loop;
+    start_waiter_with(&e->w, eintr_waiter_main, ep, kind, timeout, 4);
+    while (!atomic_load(&e->w.tid)) sleep_ns(100000);
 }
 
 /* Sends SIGUSR1 to the waiter every 10 ms until it returns (a signal may
@@ -101,27 +87,17 @@ static void signal_until_done(struct waiter *w, int64_t write_at_ns, int write_f
     CHECK(write_at_ns < 0 || written);
 }
 
-/* Waits (without signalling) for a waiter to return; fails after 10 s. */
-static void join_bounded(struct waiter *w) {
-    int64_t t0 = now_ns();
-    while (!atomic_load(&w->done)) {
-        CHECK(now_ns() - t0 < 10000 * MS); /* hang guard */
-        sleep_ns(1 * MS);
-    }
-    CHECK(pthread_join(w->thread, NULL) == 0);
-}
-
 /* Default handle: a blocked wait returns -EINTR when a handler runs. */
-static void interrupted_wait_returns_eintr(repoll_t *ep, enum kind kind, int64_t timeout) {
-    struct waiter w;
+static void interrupted_wait_returns_eintr(repoll_t *ep, enum wait_kind kind, int64_t timeout) {
+    struct eintr_waiter e;
     got_signal = 0;
-    start_waiter(&w, ep, kind, timeout, 0);
-    signal_until_done(&w, -1, -1);
-    if (w.result != -EINTR)
-        fprintf(stderr, "kind %d timeout %lld: got %d\n", kind, (long long)timeout, w.result);
-    CHECK_EQ(w.result, -EINTR);
+    start_eintr_waiter(&e, ep, kind, timeout, 0);
+    signal_until_done(&e.w, -1, -1);
+    if (e.w.result != -EINTR)
+        fprintf(stderr, "kind %d timeout %lld: got %d\n", kind, (long long)timeout, e.w.result);
+    CHECK_EQ(e.w.result, -EINTR);
     CHECK(got_signal);
-    CHECK(w.handled_during >= 1);
+    CHECK(e.handled_during >= 1);
 }
 
 int main(void) {
@@ -150,22 +126,22 @@ int main(void) {
     /* The classic loop: interrupted at least once, then the event arrives
      * together with one more signal; it is returned, with its data. */
     for (int kind = WAIT_MS; kind <= WAIT_NS; kind++) {
-        struct waiter w;
-        start_waiter(&w, ep, kind, -1, 1);
+        struct eintr_waiter e;
+        start_eintr_waiter(&e, ep, kind, -1, 1);
         int64_t t0 = now_ns();
-        while (atomic_load(&w.eintrs) == 0) {
+        while (atomic_load(&e.eintrs) == 0) {
             CHECK(now_ns() - t0 < 10000 * MS); /* hang guard */
-            CHECK(!atomic_load(&w.done));       /* nothing to return yet */
-            CHECK(pthread_kill(w.thread, SIGUSR1) == 0);
+            CHECK(!atomic_load(&e.w.done));       /* nothing to return yet */
+            CHECK(pthread_kill(e.w.thread, SIGUSR1) == 0);
             sleep_ns(10 * MS);
         }
         write_byte(sv[1]);
-        CHECK(pthread_kill(w.thread, SIGUSR1) == 0);
-        join_bounded(&w);
-        CHECK_EQ(w.result, 1);
-        CHECK_EQ(w.ev[0].data, 11);
-        CHECK_EQ(w.ev[0].events, REPOLL_IN);
-        CHECK(atomic_load(&w.eintrs) >= 1);
+        CHECK(pthread_kill(e.w.thread, SIGUSR1) == 0);
+        join_waiter(&e.w);
+        CHECK_EQ(e.w.result, 1);
+        CHECK_EQ(e.w.ev[0].data, 11);
+        CHECK_EQ(e.w.ev[0].events, REPOLL_IN);
+        CHECK(atomic_load(&e.eintrs) >= 1);
         drain(sv[0]);
         CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
     }
@@ -176,28 +152,28 @@ int main(void) {
      * -EINTR and then the next wait returns it. */
     int lost_race_eintr = 0, direct = 0;
     for (int i = 0; i < 60; i++) {
-        struct waiter w;
+        struct eintr_waiter e;
         int by_handler = i % 2;
-        start_waiter(&w, ep, i % 4 < 2 ? WAIT_MS : WAIT_NS, -1, 0);
+        start_eintr_waiter(&e, ep, i % 4 < 2 ? WAIT_MS : WAIT_NS, -1, 0);
         sleep_ns((i % 3) * MS); /* vary where the waiter is */
         if (by_handler) {
             atomic_store(&handler_write_fd, sv[1]);
         } else {
             write_byte(sv[1]);
         }
-        CHECK(pthread_kill(w.thread, SIGUSR1) == 0);
-        join_bounded(&w);
+        CHECK(pthread_kill(e.w.thread, SIGUSR1) == 0);
+        join_waiter(&e.w);
         atomic_store(&handler_write_fd, -1);
-        if (w.result == -EINTR) {
+        if (e.w.result == -EINTR) {
             lost_race_eintr++;
             CHECK_EQ(repoll_wait(ep, ev, 4, 5000), 1); /* still there */
             CHECK_EQ(ev[0].data, 11);
             CHECK_EQ(ev[0].events, REPOLL_IN);
         } else {
             direct++;
-            CHECK_EQ(w.result, 1);
-            CHECK_EQ(w.ev[0].data, 11);
-            CHECK_EQ(w.ev[0].events, REPOLL_IN);
+            CHECK_EQ(e.w.result, 1);
+            CHECK_EQ(e.w.ev[0].data, 11);
+            CHECK_EQ(e.w.ev[0].events, REPOLL_IN);
         }
         drain(sv[0]);
         CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
@@ -209,7 +185,7 @@ int main(void) {
     CHECK_OK(repoll_add(ep, sv[0], REPOLL_IN, 12));
 
     struct {
-        enum kind kind;
+        enum wait_kind kind;
         int64_t timeout, ns;
     } timed[] = {
         {WAIT_MS, 300, 300 * MS},
@@ -217,37 +193,37 @@ int main(void) {
         {WAIT_NS, 300 * MS + 123457, 300 * MS + 123457},
     };
     for (size_t i = 0; i < sizeof timed / sizeof timed[0]; i++) {
-        struct waiter w;
-        start_waiter(&w, ep, timed[i].kind, timed[i].timeout, 0);
-        signal_until_done(&w, -1, -1);
-        if (w.result != 0 || w.elapsed < timed[i].ns)
-            fprintf(stderr, "retry %zu: got %d after %lld ns\n", i, w.result,
-                    (long long)w.elapsed);
-        CHECK_EQ(w.result, 0);
-        CHECK(w.elapsed >= timed[i].ns);
-        CHECK(w.handled_during >= 2); /* it really was interrupted */
+        struct eintr_waiter e;
+        start_eintr_waiter(&e, ep, timed[i].kind, timed[i].timeout, 0);
+        signal_until_done(&e.w, -1, -1);
+        if (e.w.result != 0 || e.w.elapsed < timed[i].ns)
+            fprintf(stderr, "retry %zu: got %d after %lld ns\n", i, e.w.result,
+                    (long long)e.w.elapsed);
+        CHECK_EQ(e.w.result, 0);
+        CHECK(e.w.elapsed >= timed[i].ns);
+        CHECK(e.handled_during >= 2); /* it really was interrupted */
     }
 
     /* A blocking wait with signals flying returns the event made ready
      * after ~100 ms. */
     struct {
-        enum kind kind;
+        enum wait_kind kind;
         int64_t timeout;
     } blocking[] = {
         {WAIT_MS, -1}, {WAIT_MS, INT_MAX}, {WAIT_NS, -1}, {WAIT_NS, INT64_MAX},
     };
     for (size_t i = 0; i < sizeof blocking / sizeof blocking[0]; i++) {
-        struct waiter w;
-        start_waiter(&w, ep, blocking[i].kind, blocking[i].timeout, 0);
-        signal_until_done(&w, 100 * MS, sv[1]);
-        if (w.result != 1)
-            fprintf(stderr, "retry blocking %zu: got %d after %lld ns\n", i, w.result,
-                    (long long)w.elapsed);
-        CHECK_EQ(w.result, 1);
-        CHECK_EQ(w.ev[0].data, 12);
-        CHECK_EQ(w.ev[0].events, REPOLL_IN);
-        CHECK(w.elapsed >= 100 * MS);
-        CHECK(w.handled_during >= 2);
+        struct eintr_waiter e;
+        start_eintr_waiter(&e, ep, blocking[i].kind, blocking[i].timeout, 0);
+        signal_until_done(&e.w, 100 * MS, sv[1]);
+        if (e.w.result != 1)
+            fprintf(stderr, "retry blocking %zu: got %d after %lld ns\n", i, e.w.result,
+                    (long long)e.w.elapsed);
+        CHECK_EQ(e.w.result, 1);
+        CHECK_EQ(e.w.ev[0].data, 12);
+        CHECK_EQ(e.w.ev[0].events, REPOLL_IN);
+        CHECK(e.w.elapsed >= 100 * MS);
+        CHECK(e.handled_during >= 2);
         drain(sv[0]);
         CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
     }

@@ -1,35 +1,15 @@
 /* REPOLL_EXCLUSIVE on add is accepted (where the kernel supports it) and the
  * registration works: one eventfd shared by several instances, each with a
  * blocked waiter; a write wakes at least one, which reports its own data. */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sys/eventfd.h>
 
 #include "check.h"
 
 #define WAITERS 4
 /* Bounds that only matter if something hangs; the harness kills at 120 s. */
-#define WAIT_MS 60000
+#define WAIT_TIMEOUT_MS 60000
 #define FIRST_WAKE_NS (10 * 1000000000LL)
 #define RELEASE_NS (30 * 1000000000LL)
-
-struct waiter {
-    repoll_t *ep;
-    uint64_t data;
-    pthread_t thread;
-    atomic_int started;
-    atomic_int done;
-    int result;
-    repoll_event_t ev[4];
-};
-
-static void *wait_once(void *arg) {
-    struct waiter *w = arg;
-    atomic_store(&w->started, 1);
-    w->result = repoll_wait(w->ep, w->ev, 4, WAIT_MS);
-    atomic_store(&w->done, 1);
-    return NULL;
-}
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -44,11 +24,9 @@ static int count_done(struct waiter *w) {
 
 /* A woken waiter got exactly its own registration back: the shared eventfd
  * is readable, with the data this instance registered it under. */
-static void check_woken(const struct waiter *w) {
+static void check_woken(const struct waiter *w, uint64_t data) {
     CHECK_EQ(w->result, 1);
-    CHECK_EQ(w->ev[0].data, w->data);
-    CHECK_EQ(w->ev[0].events, REPOLL_IN);
-    CHECK_EQ(w->ev[0].reserved, 0);
+    check_event(&w->ev[0], data, REPOLL_IN);
 }
 
 static void write_count(int efd, uint64_t n) {
@@ -57,26 +35,26 @@ static void write_count(int efd, uint64_t n) {
 
 int main(void) {
     if (!(repoll_features() & REPOLL_FEATURE_EXCLUSIVE)) {
-        puts("exclusive: skipped (the kernel does not support EPOLLEXCLUSIVE)");
-        return 0;
+        skip_test("the kernel does not support EPOLLEXCLUSIVE");
     }
     int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     CHECK(efd >= 0);
 
     static struct waiter w[WAITERS];
+    repoll_t *eps[WAITERS];
+    uint64_t data[WAITERS];
     for (int i = 0; i < WAITERS; i++) {
-        w[i].ep = make_poller(REPOLL_CLOEXEC);
-        w[i].data = 0xE0C1000000000000ULL + (uint64_t)i;
-        CHECK_OK(repoll_add(w[i].ep, efd, REPOLL_IN | REPOLL_EXCLUSIVE, w[i].data));
+        eps[i] = make_poller(REPOLL_CLOEXEC);
+        data[i] = 0xE0C1000000000000ULL + (uint64_t)i;
+        CHECK_OK(repoll_add(eps[i], efd, REPOLL_IN | REPOLL_EXCLUSIVE, data[i]));
         /* Nothing written yet, so nothing to report. */
-        CHECK_EQ(repoll_wait(w[i].ep, w[i].ev, 4, 0), 0);
+        expect_none(eps[i]);
     }
-    for (int i = 0; i < WAITERS; i++)
-        CHECK(pthread_create(&w[i].thread, NULL, wait_once, &w[i]) == 0);
+    for (int i = 0; i < WAITERS; i++) start_waiter(&w[i], eps[i], WAIT_MS, WAIT_TIMEOUT_MS);
     /* Give the waiters time to block. Not an assertion: a waiter that has not
      * blocked yet just finds the eventfd readable and returns at once. */
     for (int i = 0; i < WAITERS; i++)
-        while (!atomic_load(&w[i].started)) sleep_ms(1);
+        while (!atomic_load(&w[i].tid)) sleep_ms(1);
     sleep_ms(100);
     CHECK_EQ(count_done(w), 0); /* nothing to report yet, timeout is long */
 
@@ -89,7 +67,7 @@ int main(void) {
     int woken = count_done(w);
     printf("exclusive: %d of %d waiters woke within 200 ms of one write\n", woken, WAITERS);
     for (int i = 0; i < WAITERS; i++)
-        if (atomic_load(&w[i].done)) check_woken(&w[i]);
+        if (atomic_load(&w[i].done)) check_woken(&w[i], data[i]);
 
     /* Release the rest: each write wakes at least one blocked waiter. */
     start = now_ns();
@@ -100,7 +78,7 @@ int main(void) {
     CHECK_EQ(count_done(w), WAITERS);
     for (int i = 0; i < WAITERS; i++) {
         CHECK(pthread_join(w[i].thread, NULL) == 0);
-        check_woken(&w[i]);
+        check_woken(&w[i], data[i]);
     }
 
     /* ET is one of the bits allowed beside EXCLUSIVE, and keeps its meaning:
@@ -121,10 +99,10 @@ int main(void) {
     close(efd2);
 
     /* Deleting and re-adding an exclusive registration works as any other. */
-    CHECK_OK(repoll_delete(w[0].ep, efd));
-    CHECK_EQ(repoll_wait(w[0].ep, ev, 4, 0), 0);
-    CHECK_OK(repoll_add(w[0].ep, efd, REPOLL_IN | REPOLL_EXCLUSIVE, 5));
-    CHECK_EQ(repoll_wait(w[0].ep, ev, 4, 1000), 1);
+    CHECK_OK(repoll_delete(eps[0], efd));
+    CHECK_EQ(repoll_wait(eps[0], ev, 4, 0), 0);
+    CHECK_OK(repoll_add(eps[0], efd, REPOLL_IN | REPOLL_EXCLUSIVE, 5));
+    CHECK_EQ(repoll_wait(eps[0], ev, 4, 1000), 1);
     CHECK_EQ(ev[0].data, 5);
 
     /* Draining the eventfd silences every instance. */
@@ -132,8 +110,8 @@ int main(void) {
     CHECK_EQ(read(efd, &count, sizeof count), (ssize_t)sizeof count);
     CHECK(count >= 1);
     for (int i = 0; i < WAITERS; i++) {
-        CHECK_EQ(repoll_wait(w[i].ep, ev, 4, 0), 0);
-        CHECK_OK(repoll_close(w[i].ep));
+        CHECK_EQ(repoll_wait(eps[i], ev, 4, 0), 0);
+        CHECK_OK(repoll_close(eps[i]));
     }
     close(efd);
     puts("exclusive: ok");

@@ -21,9 +21,8 @@
  *    while it was lowered). While it is lowered, every root process's new
  *    watches fail too, so this part runs only with REPOLL_TEST_SYSCTL=1
  *    (make check-all sets it; the harness runs this test alone), as root,
- *    with the sysctl writable; otherwise it prints "skipped".
+ *    with the sysctl writable; otherwise it reports that part as skipped.
  *    (-ENOMEM from the timer queue is alloc_failure.c's.) */
-#include <dirent.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,9 +35,6 @@
 
 #define NOFILE_LIMIT 64
 #define MAX_HANDLES 64
-
-/* The fd count without opening one (proc_fd_count needs a free fd). */
-static int fd_count_no_alloc(void) { return count_open_fds(); }
 
 static void set_nofile(rlim_t soft) {
     struct rlimit rl;
@@ -100,7 +96,7 @@ static int take_free_fds(int *held, int max) {
  * nothing, with `free_fds` fds free (0: the epoll fd fails; 1: the epoll fd
  * is made, the waker's eventfd fails, and the epoll fd must be closed). */
 static void creates_fail_cleanly(int free_fds) {
-    int count = fd_count_no_alloc();
+    int count = count_open_fds();
     for (int cycle = 0; cycle < 100; cycle++) {
         repoll_t *sentinel = (repoll_t *)&count, *out = sentinel;
         int rc = repoll_create(&out, cycle % 2 ? REPOLL_CLOEXEC | REPOLL_RETRY_EINTR : 0);
@@ -109,7 +105,7 @@ static void creates_fail_cleanly(int free_fds) {
             exit(1);
         }
         CHECK(out == sentinel);
-        CHECK_EQ(fd_count_no_alloc(), count);
+        CHECK_EQ(count_open_fds(), count);
     }
 }
 
@@ -117,7 +113,7 @@ static int fd_limit_gives_emfile(void) {
     int failures = 0;
     repoll_t *h[MAX_HANDLES];
     int held[NOFILE_LIMIT];
-    int before = fd_count_no_alloc();
+    int before = count_open_fds();
     struct rlimit rl;
     CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
     rlim_t saved = rl.rlim_cur;
@@ -129,7 +125,7 @@ static int fd_limit_gives_emfile(void) {
     CHECK(n > 0 && n < MAX_HANDLES);
     CHECK_EQ(rc, -EMFILE);
     int created = n;
-    CHECK_EQ(fd_count_no_alloc(), before + 2 * n); /* an epoll fd and a waker each */
+    CHECK_EQ(count_open_fds(), before + 2 * n); /* an epoll fd and a waker each */
 
     /* Both parities of free fds. */
     int nheld = take_free_fds(held, NOFILE_LIMIT);
@@ -146,7 +142,7 @@ static int fd_limit_gives_emfile(void) {
 
     /* No fd free: the first signal of a handle (it opens one) fails with
      * -EMFILE, leaving nothing behind; a timer opens none and works. */
-    int at_limit = fd_count_no_alloc();
+    int at_limit = count_open_fds();
     uint64_t id = 4242;
     CHECK_OK(repoll_timer_add(h[0], 3600000 * MS, 0, 0x7171, &id));
     CHECK_OK(repoll_timer_cancel(h[0], id));
@@ -159,7 +155,7 @@ static int fd_limit_gives_emfile(void) {
         fprintf(stderr, "first signal with no fd free: %d, expected -EMFILE\n", s);
         failures++;
     }
-    CHECK_EQ(fd_count_no_alloc(), at_limit);
+    CHECK_EQ(count_open_fds(), at_limit);
     repoll_event_t ev[4];
     CHECK_EQ(repoll_wait(h[0], ev, 4, 0), 0); /* nothing fires */
 
@@ -174,7 +170,7 @@ static int fd_limit_gives_emfile(void) {
     CHECK_OK(repoll_signal_delete(h[0], SIGUSR2));
 
     while (n > 0) CHECK_OK(repoll_close(h[--n]));
-    CHECK_EQ(fd_count_no_alloc(), before);
+    CHECK_EQ(count_open_fds(), before);
     /* Cycles of filling up and emptying out grow nothing. */
     for (int cycle = 0; cycle < 20; cycle++) {
         int m = 0;
@@ -182,7 +178,7 @@ static int fd_limit_gives_emfile(void) {
         CHECK_EQ(rc, -EMFILE);
         CHECK_EQ(m, created);
         while (m > 0) CHECK_OK(repoll_close(h[--m]));
-        CHECK_EQ(fd_count_no_alloc(), before);
+        CHECK_EQ(count_open_fds(), before);
     }
     set_nofile(saved);
     printf("exhaustion: RLIMIT_NOFILE %d: -EMFILE after %d handles, with 0 or 1 fd free; "
@@ -273,7 +269,7 @@ static void watches_child(int to_parent, int from_parent) {
     CHECK(src >= 0);
     int fds[LIMIT + 4];
     for (int i = 0; i < LIMIT + 4; i++) CHECK((fds[i] = dup(src)) >= 0);
-    int fd_base = fd_count_no_alloc();
+    int fd_base = count_open_fds();
 
     CHECK(send_byte(to_parent, 'r') == 0); /* ready: lower it */
     CHECK(recv_byte(from_parent, 10000) == 'l'); /* lowered */
@@ -286,7 +282,7 @@ static void watches_child(int to_parent, int from_parent) {
     rc_create = repoll_create(&other, 0);
     rc_timer = repoll_timer_add(ep, 0, 0, 0x7, &id);
     rc_signal = repoll_signal_add(ep, SIGUSR2, 0x8);
-    int fds_in_window = fd_count_no_alloc();
+    int fds_in_window = count_open_fds();
     CHECK(send_byte(to_parent, 'd') == 0); /* done: restore it */
     CHECK(recv_byte(from_parent, 10000) == 'o'); /* restored */
 
@@ -321,16 +317,16 @@ static int watch_limit_gives_enospc(void) {
         /* Lowering it briefly makes every other root process's epoll_ctl
          * fail with ENOSPC meanwhile: only where that is known to be fine
          * (make check-all, CI), and with the harness running this test alone. */
-        puts("exhaustion: skipped: max_user_watches is a system-wide sysctl; set "
-             "REPOLL_TEST_SYSCTL=1 (as make check-all does) to lower it for a few ms");
+        skip_part("max_user_watches part: it is a system-wide sysctl; set "
+                  "REPOLL_TEST_SYSCTL=1 (as make check-all does) to lower it for a few ms");
         return 0;
     }
     if (geteuid() != 0) {
-        puts("exhaustion: skipped: max_user_watches needs root (it is a system-wide sysctl)");
+        skip_part("max_user_watches part: needs root (it is a system-wide sysctl)");
         return 0;
     }
     if (access(WATCHES_PATH, W_OK) != 0 || read_text(WATCHES_PATH, original, sizeof original)) {
-        printf("exhaustion: skipped: %s is not writable here\n", WATCHES_PATH);
+        skip_part("max_user_watches part: %s is not writable here", WATCHES_PATH);
         return 0;
     }
     int lock = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -425,10 +421,10 @@ int main(void) {
         failures++;
     }
 
-    int before = proc_fd_count();
+    int before = count_open_fds();
     failures += fd_limit_gives_emfile();
     failures += watch_limit_gives_enospc();
-    CHECK_EQ(proc_fd_count(), before);
+    CHECK_EQ(count_open_fds(), before);
     if (failures) return 1;
     puts("exhaustion: ok");
     return 0;

@@ -11,9 +11,6 @@
  *    forked child) and returns exactly the event the parent then makes
  *    ready; the parent's timers still fire; again the child's repoll_close
  *    returns 0 and closes the child's copies. */
-#include <dirent.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -34,9 +31,9 @@ static void child_closes(repoll_t *ep, int handle_fds) {
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        int before = proc_fd_count();
+        int before = count_open_fds();
         int rc = repoll_close(ep);
-        int after = proc_fd_count();
+        int after = count_open_fds();
         if (rc != 0) {
             fprintf(stderr, "child: repoll_close == %d (%s)\n", rc, repoll_strerror(rc));
             _exit(2);
@@ -58,62 +55,32 @@ static void child_closes(repoll_t *ep, int handle_fds) {
     }
 }
 
-/* Fails unless the next wait reports exactly {data, events} and no more. */
-static void expect_only(repoll_t *ep, uint64_t data, uint32_t events, int timeout_ms) {
-    repoll_event_t ev[8];
-    int n = repoll_wait(ep, ev, 8, timeout_ms);
-    if (n != 1 || ev[0].data != data || ev[0].events != events) {
-        fprintf(stderr, "expected one event {%llx, %x}, got %d:", (unsigned long long)data,
-                events, n);
-        for (int i = 0; i < n; i++)
-            fprintf(stderr, " {%llx, %x}", (unsigned long long)ev[i].data, ev[i].events);
-        fprintf(stderr, "\n");
-        exit(1);
-    }
-}
-
-struct waiter {
-    pthread_t thread;
-    repoll_t *ep;
-    atomic_int started, done;
-    int result;
-    repoll_event_t ev[8];
-};
-
-static void *waiter_main(void *arg) {
-    struct waiter *w = arg;
-    atomic_store(&w->started, 1);
-    w->result = repoll_wait(w->ep, w->ev, 8, -1);
-    atomic_store(&w->done, 1);
-    return NULL;
-}
-
 int main(void) {
     (void)repoll_features();
-    int fds_before = proc_fd_count();
+    int fds_before = count_open_fds();
     repoll_t *ep = make_poller(REPOLL_CLOEXEC);
     int sv[2];
     make_pair(sv);
     CHECK_OK(repoll_add(ep, sv[0], REPOLL_IN, DATA_FD));
-    int base = proc_fd_count();
+    int base = count_open_fds();
     uint64_t t1;
     /* Due after the child is gone. */
     int64_t t0 = now_ns();
     CHECK_OK(repoll_timer_add(ep, 300 * MS, 0, DATA_T1, &t1));
-    int handle_fds = proc_fd_count() - base + 2; /* + the epoll fd and the waker */
+    int handle_fds = count_open_fds() - base + 2; /* + the epoll fd and the waker */
 
     /* --- 1. nothing in flight at the fork --- */
     child_closes(ep, handle_fds);
     repoll_event_t ev[8];
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0); /* no WAKE, nothing else */
     write_byte(sv[1]);
-    expect_only(ep, DATA_FD, REPOLL_IN, 1000);
+    expect_one_within(ep, DATA_FD, REPOLL_IN, 1000);
     char c;
     CHECK(read(sv[0], &c, 1) == 1);
-    expect_only(ep, DATA_T1, REPOLL_TIMER, 5000); /* the timer added before the fork */
+    expect_one_within(ep, DATA_T1, REPOLL_TIMER, 5000); /* the timer added before the fork */
     CHECK(now_ns() - t0 >= 300 * MS);
     CHECK_OK(repoll_wake(ep)); /* and the parent's waker still works */
-    expect_only(ep, 0, REPOLL_WAKE, 1000);
+    expect_one_within(ep, 0, REPOLL_WAKE, 1000);
     puts("fork_child_close: child closed with nothing in flight: parent intact");
 
     /* --- 2. a parent thread blocked in a wait across the fork --- */
@@ -121,10 +88,8 @@ int main(void) {
     t0 = now_ns();
     CHECK_OK(repoll_timer_add(ep, 1000 * MS, 0, DATA_T2, &t2));
     struct waiter w;
-    memset(&w, 0, sizeof w);
-    w.ep = ep;
-    CHECK(pthread_create(&w.thread, NULL, waiter_main, &w) == 0);
-    while (!atomic_load(&w.started)) sleep_ns(1 * MS);
+    start_waiter(&w, ep, WAIT_MS, -1);
+    while (!atomic_load(&w.tid)) sleep_ns(1 * MS);
     sleep_ns(100 * MS); /* let it block in the kernel */
     CHECK(!atomic_load(&w.done));
     child_closes(ep, handle_fds);
@@ -137,18 +102,13 @@ int main(void) {
         exit(1);
     }
     write_byte(sv[1]);
-    int64_t guard = now_ns();
-    while (!atomic_load(&w.done)) {
-        CHECK(now_ns() - guard < 10000 * MS); /* hang guard */
-        sleep_ns(1 * MS);
-    }
-    CHECK(pthread_join(w.thread, NULL) == 0);
+    join_waiter(&w);
     CHECK_EQ(w.result, 1);
     CHECK_EQ(w.ev[0].data, DATA_FD);
     CHECK_EQ(w.ev[0].events, REPOLL_IN);
     CHECK(read(sv[0], &c, 1) == 1);
     /* The timer added before the fork fires, once, when due. */
-    expect_only(ep, DATA_T2, REPOLL_TIMER, 5000);
+    expect_one_within(ep, DATA_T2, REPOLL_TIMER, 5000);
     CHECK(now_ns() - t0 >= 1000 * MS);
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
     puts("fork_child_close: child closed under a blocked parent wait: no wake, parent intact");
@@ -156,7 +116,7 @@ int main(void) {
     CHECK_OK(repoll_close(ep));
     close(sv[0]);
     close(sv[1]);
-    CHECK_EQ(proc_fd_count(), fds_before);
+    CHECK_EQ(count_open_fds(), fds_before);
     if (child_failed) {
         fprintf(stderr, "fork_child_close: a child's repoll_close failed (see above)\n");
         return 1;

@@ -18,11 +18,6 @@ static uint32_t one_event(repoll_t *ep, uint64_t data) {
     return ev[0].events;
 }
 
-static void expect_none(repoll_t *ep) {
-    repoll_event_t ev[4];
-    CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
-}
-
 static void unix_stream(void) {
     repoll_t *ep = make_poller(REPOLL_CLOEXEC);
     int a[2], b[2], c[2];

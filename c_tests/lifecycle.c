@@ -80,9 +80,10 @@ int main(void) {
     CHECK(f == repoll_features());
     CHECK(f & REPOLL_FEATURE_EXCLUSIVE); /* every kernel since 4.5 */
 
-    /* strerror names every code, negative or positive, never NULL. */
+    /* strerror names every negative code; 0 and positive counts are
+     * success, never an error message; never NULL. */
     CHECK(strcmp(repoll_strerror(-EINVAL), strerror(EINVAL)) == 0);
-    CHECK(strcmp(repoll_strerror(EBADF), strerror(EBADF)) == 0);
+    CHECK(strcmp(repoll_strerror(EBADF), "Success") == 0);
     CHECK(strcmp(repoll_strerror(0), "Success") == 0);
     CHECK(strstr(repoll_strerror(-REPOLL_EPANIC), "panic") != NULL);
     CHECK(repoll_strerror(999999) != NULL);

@@ -9,10 +9,7 @@
  *
  * Not in the table, by contract: a handle used after repoll_close returned
  * (a use after free, as with close(2)), and arrays shorter than maxevents. */
-#include <dirent.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/eventfd.h>
 
 #include "check.h"
@@ -37,24 +34,10 @@ static int waker_fd = -1, signal_fd = -1; /* ep's internal fds */
 
 static repoll_t *fresh(void) { return make_poller(REPOLL_CLOEXEC); }
 
-/* The open fds as a bitmap (fds below 1024), read from /proc/self/fd. */
-#define SCAN 1024
-static void scan_fds(unsigned char open_fds[SCAN]) {
-    memset(open_fds, 0, SCAN);
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        int fd = atoi(e->d_name);
-        if (e->d_name[0] != '.' && fd != dirfd(d) && fd < SCAN) open_fds[fd] = 1;
-    }
-    closedir(d);
-}
-
 /* The fd that appeared between two scans whose link names `kind`. */
 static int new_fd_of_kind(const unsigned char *before, const unsigned char *after,
                           const char *kind) {
-    for (int fd = 0; fd < SCAN; fd++) {
+    for (int fd = 0; fd < FD_MAP_SIZE; fd++) {
         if (before[fd] || !after[fd]) continue;
         char path[64], target[128];
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -177,30 +160,22 @@ static int c_wait_ns_count(int64_t maxevents, int64_t timeout) {
  * thread makes an fd ready 50 ms after the start, and must then return that
  * one event. Returns the wait's result, or BROKEN + 4 if it came back early
  * or with the wrong event. */
-struct maker {
-    int fd;
-    int64_t at;
-};
-static void *make_ready_later(void *arg) {
-    struct maker *m = arg;
-    int64_t left = m->at - now_ns();
-    if (left > 0) sleep_ns(left);
-    write_byte(m->fd);
-    return NULL;
-}
 static int blocking_wait(int use_ns, int64_t timeout) {
     repoll_t *h = fresh();
     int sv[2];
     make_pair(sv);
     CHECK_OK(repoll_add(h, sv[0], REPOLL_IN, DATA));
     int64_t t0 = now_ns();
-    struct maker m = {sv[1], t0 + 50 * MS};
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, make_ready_later, &m) == 0);
+    struct delayed_write dw;
+    start_delayed_write(&dw, sv[1], 50 * MS);
     repoll_event_t ev[4];
-    int rc = use_ns ? repoll_wait_ns(h, ev, 4, timeout) : repoll_wait(h, ev, 4, (int)timeout);
+    sigset_t mask;
+    CHECK(pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0);
+    int rc = use_ns == 2 ? repoll_pwait(h, ev, 4, timeout, &mask)
+             : use_ns    ? repoll_wait_ns(h, ev, 4, timeout)
+                         : repoll_wait(h, ev, 4, (int)timeout);
     int64_t elapsed = now_ns() - t0;
-    CHECK(pthread_join(t, NULL) == 0);
+    CHECK(pthread_join(dw.thread, NULL) == 0);
     CHECK_OK(repoll_close(h));
     close(sv[0]);
     close(sv[1]);
@@ -213,6 +188,7 @@ static int blocking_wait(int use_ns, int64_t timeout) {
 }
 static int c_wait_blocks(int64_t timeout, int64_t u) { (void)u; return blocking_wait(0, timeout); }
 static int c_wait_ns_blocks(int64_t timeout, int64_t u) { (void)u; return blocking_wait(1, timeout); }
+static int c_pwait_blocks(int64_t timeout, int64_t u) { (void)u; return blocking_wait(2, timeout); }
 
 /* A short timeout with nothing ready: 0 events, never early. */
 static int c_wait_times_out(int64_t use_ns, int64_t timeout) {
@@ -224,6 +200,54 @@ static int c_wait_times_out(int64_t use_ns, int64_t timeout) {
     CHECK_OK(repoll_close(h));
     int64_t want_ns = use_ns ? timeout : timeout * MS;
     return rc == 0 && elapsed < want_ns ? BROKEN + 5 : rc;
+}
+
+/* repoll_pwait: `mask` is the thread's own mask (blocking SIGUSR2) or NULL. */
+static sigset_t own_mask;
+static int c_pwait_null_handle(int64_t maxevents, int64_t null_mask) {
+    return repoll_pwait(NULL, evbuf, (int)maxevents, 0, null_mask ? NULL : &own_mask);
+}
+static int c_pwait_null_array(int64_t maxevents, int64_t null_mask) {
+    return repoll_pwait(ready_ep, NULL, (int)maxevents, -1, null_mask ? NULL : &own_mask);
+}
+static int c_pwait_count(int64_t maxevents, int64_t timeout) {
+    memset(evbuf, 0xa5, sizeof evbuf);
+    int rc = repoll_pwait(ready_ep, evbuf, (int)maxevents, timeout, &own_mask);
+    return rc < 0 && evbuf[0].data != 0xa5a5a5a5a5a5a5a5ULL ? BROKEN + 3 : rc;
+}
+static int c_pwait_times_out(int64_t timeout, int64_t null_mask) {
+    repoll_t *h = fresh();
+    int64_t t0 = now_ns();
+    int rc = repoll_pwait(h, evbuf, 8, timeout, null_mask ? NULL : &own_mask);
+    int64_t elapsed = now_ns() - t0;
+    CHECK_OK(repoll_close(h));
+    return rc == 0 && elapsed < timeout ? BROKEN + 5 : rc;
+}
+
+/* repoll_ctl_batch(ep or NULL, ops or NULL, n) over two ops on spare[0] and
+ * spare[1] (ADD then DEL of the first, ADD of the second with `events`):
+ * on an error return no result may be written and nothing registered. */
+#define UNTOUCHED 0x5eed
+static int c_batch(int64_t n, int64_t flags) {
+    enum { NULL_EP = 1, NULL_OPS = 2 };
+    repoll_ctl_op_t ops[3] = {
+        {REPOLL_CTL_ADD, spare[0], REPOLL_IN, UNTOUCHED, DATA},
+        {REPOLL_CTL_DEL, spare[0], 0, UNTOUCHED, 0},
+        {REPOLL_CTL_ADD, spare[1], REPOLL_IN, UNTOUCHED, DATA},
+    };
+    int rc = repoll_ctl_batch(flags & NULL_EP ? NULL : ep, flags & NULL_OPS ? NULL : ops, (int)n);
+    int registered = repoll_delete(ep, spare[1]) == 0;
+    if (rc < 0 && (registered || ops[0].result != UNTOUCHED)) return BROKEN + 14;
+    return rc;
+}
+/* One op with the given (op, fd) on ep: returns the op's result, or BROKEN
+ * when the call's count disagrees with it. Success is undone. */
+static int c_batch_one(int64_t op, int64_t fd) {
+    repoll_ctl_op_t one = {(int)op, (int)fd, REPOLL_IN, UNTOUCHED, DATA};
+    int rc = repoll_ctl_batch(ep, &one, 1);
+    if (rc != (one.result == 0)) return BROKEN + 15;
+    if (one.result == 0 && op == REPOLL_CTL_ADD) repoll_delete(ep, (int)fd);
+    return one.result;
 }
 
 static int c_close(int64_t null_handle, int64_t u) {
@@ -398,22 +422,23 @@ int main(void) {
     sigemptyset(&usr2);
     sigaddset(&usr2, SIGUSR2);
     CHECK(sigprocmask(SIG_BLOCK, &usr2, NULL) == 0);
+    CHECK(pthread_sigmask(SIG_BLOCK, NULL, &own_mask) == 0);
     (void)repoll_features(); /* its probe's throwaway fds stay out of the scans */
     int fds_before = count_open_fds();
 
     /* Fixture. */
-    unsigned char before[SCAN], after[SCAN];
-    scan_fds(before);
+    unsigned char before[FD_MAP_SIZE], after[FD_MAP_SIZE];
+    map_open_fds(before);
     ep = fresh();
-    scan_fds(after);
+    map_open_fds(after);
     epfd = repoll_fd(ep);
     waker_fd = new_fd_of_kind(before, after, "[eventfd]");
     CHECK(waker_fd >= 0);
     uint64_t hour;
     CHECK_OK(repoll_timer_add(ep, 3600000 * MS, 0, DATA, &hour)); /* opens no fd */
-    scan_fds(before);
+    map_open_fds(before);
     CHECK_OK(repoll_signal_add(ep, SIGUSR2, DATA));
-    scan_fds(after);
+    map_open_fds(after);
     signal_fd = new_fd_of_kind(before, after, "[signalfd]");
     CHECK(signal_fd >= 0);
 
@@ -449,6 +474,7 @@ int main(void) {
     struct row rows[] = {
         /* repoll_create */
         {"repoll_create(NULL, 0)", c_create, 0, 1, -EINVAL, NULL},
+        {"repoll_create(NULL, CLOEXEC)", c_create, REPOLL_CLOEXEC, 1, -EINVAL, NULL},
         {"repoll_create(NULL, CLOEXEC|RETRY_EINTR)", c_create,
          REPOLL_CLOEXEC | REPOLL_RETRY_EINTR, 1, -EINVAL, NULL},
         {"repoll_create(&h, 0x2 unknown)", c_create, 0x2, 0, -EINVAL, NULL},
@@ -569,11 +595,17 @@ int main(void) {
         {"repoll_wait(h, NULL, 1, 0)", c_wait_null_array, 1, 0, -EINVAL, NULL},
         {"repoll_wait(h, NULL, 8, -1)", c_wait_null_array, 8, -1, -EINVAL, NULL},
         {"repoll_wait(h, NULL, 0, 0)", c_wait_null_array, 0, 0, -EINVAL, NULL},
+        {"repoll_wait(h, NULL, INT_MAX, 0)", c_wait_null_array, INT_MAX, 0, -EINVAL, NULL},
         {"repoll_wait_ns(h, NULL, 1, -1)", c_wait_ns_null_array, 1, -1, -EINVAL, NULL},
+        {"repoll_wait_ns(h, NULL, 1, 0)", c_wait_ns_null_array, 1, 0, -EINVAL, NULL},
+        {"repoll_wait_ns(h, NULL, INT_MAX, 0)", c_wait_ns_null_array, INT_MAX, 0, -EINVAL, NULL},
+        {"repoll_wait_ns(h, NULL, -1, 0)", c_wait_ns_null_array, -1, 0, -EINVAL, NULL},
         {"repoll_wait(h, ev, 0, 0)", c_wait_count, 0, 0, -EINVAL, NULL},
         {"repoll_wait(h, ev, 0, -1)", c_wait_count, 0, -1, -EINVAL, NULL},
         {"repoll_wait(h, ev, -1, 0)", c_wait_count, -1, 0, -EINVAL, NULL},
+        {"repoll_wait(h, ev, -4, -1)", c_wait_count, -4, -1, -EINVAL, NULL},
         {"repoll_wait(h, ev, INT_MIN, -1)", c_wait_count, INT_MIN, -1, -EINVAL, NULL},
+        {"repoll_wait_ns(h, ev, 0, 0)", c_wait_ns_count, 0, 0, -EINVAL, NULL},
         {"repoll_wait_ns(h, ev, 0, -1)", c_wait_ns_count, 0, -1, -EINVAL, NULL},
         {"repoll_wait_ns(h, ev, -1, 0)", c_wait_ns_count, -1, 0, -EINVAL, NULL},
         {"repoll_wait_ns(h, ev, INT_MIN, INT64_MAX)", c_wait_ns_count, INT_MIN, I64MAX, -EINVAL,
@@ -600,6 +632,58 @@ int main(void) {
         {"repoll_wait_ns(h, ev, 8, 0), nothing ready", c_wait_times_out, 1, 0, 0, NULL},
         {"repoll_wait_ns(h, ev, 8, 1), nothing ready", c_wait_times_out, 1, 1, 0, NULL},
         {"repoll_wait_ns(h, ev, 8, 20 ms), nothing ready", c_wait_times_out, 1, 20 * MS, 0, NULL},
+
+        /* repoll_pwait: handle, array, count, mask, timeouts */
+        {"repoll_pwait(NULL, ev, 8, 0, &mask)", c_pwait_null_handle, 8, 0, -EINVAL, NULL},
+        {"repoll_pwait(NULL, ev, 8, 0, NULL)", c_pwait_null_handle, 8, 1, -EINVAL, NULL},
+        {"repoll_pwait(NULL, ev, 0, 0, &mask)", c_pwait_null_handle, 0, 0, -EINVAL, NULL},
+        {"repoll_pwait(h, NULL, 8, -1, &mask)", c_pwait_null_array, 8, 0, -EINVAL, NULL},
+        {"repoll_pwait(h, NULL, 8, -1, NULL)", c_pwait_null_array, 8, 1, -EINVAL, NULL},
+        {"repoll_pwait(h, NULL, 0, -1, NULL)", c_pwait_null_array, 0, 1, -EINVAL, NULL},
+        {"repoll_pwait(h, ev, 0, -1, &mask)", c_pwait_count, 0, -1, -EINVAL, NULL},
+        {"repoll_pwait(h, ev, -1, 0, &mask)", c_pwait_count, -1, 0, -EINVAL, NULL},
+        {"repoll_pwait(h, ev, INT_MIN, INT64_MAX, &mask)", c_pwait_count, INT_MIN, I64MAX,
+         -EINVAL, NULL},
+        {"repoll_pwait(h, ev, 1, 0, &mask) [event ready]", c_pwait_count, 1, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 8, -1, &mask) [event ready]", c_pwait_count, 8, -1, 1, NULL},
+        {"repoll_pwait(h, ev, 4, -1, &mask) blocks until ready", c_pwait_blocks, -1, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 4, INT64_MIN, &mask) blocks", c_pwait_blocks, I64MIN, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 4, INT64_MAX, &mask) waits", c_pwait_blocks, I64MAX, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 4, INT_MAX ms + 1 ns, &mask)", c_pwait_blocks,
+         (int64_t)INT_MAX * MS + 1, 0, 1, NULL},
+        {"repoll_pwait(h, ev, 8, 0, &mask), nothing ready", c_pwait_times_out, 0, 0, 0, NULL},
+        {"repoll_pwait(h, ev, 8, 1, &mask), nothing ready", c_pwait_times_out, 1, 0, 0, NULL},
+        {"repoll_pwait(h, ev, 8, 20 ms, &mask), nothing ready", c_pwait_times_out, 20 * MS, 0, 0,
+         NULL},
+        {"repoll_pwait(h, ev, 8, 20 ms, NULL), nothing ready", c_pwait_times_out, 20 * MS, 1, 0,
+         NULL},
+
+        /* repoll_ctl_batch: the call's arguments */
+        {"repoll_ctl_batch(NULL, ops, 3)", c_batch, 3, 1, -EINVAL, NULL},
+        {"repoll_ctl_batch(NULL, ops, 0)", c_batch, 0, 1, -EINVAL, NULL},
+        {"repoll_ctl_batch(NULL, NULL, 0)", c_batch, 0, 3, -EINVAL, NULL},
+        {"repoll_ctl_batch(NULL, ops, -1)", c_batch, -1, 1, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, NULL, 1)", c_batch, 1, 2, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, NULL, INT_MAX)", c_batch, INT_MAX, 2, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, NULL, -1)", c_batch, -1, 2, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, ops, -1)", c_batch, -1, 0, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, ops, INT_MIN)", c_batch, INT_MIN, 0, -EINVAL, NULL},
+        {"repoll_ctl_batch(ep, ops, 0)", c_batch, 0, 0, 0, NULL},
+        {"repoll_ctl_batch(ep, NULL, 0)", c_batch, 0, 2, 0, NULL},
+        {"repoll_ctl_batch(ep, ops, 3): ADD, DEL, ADD", c_batch, 3, 0, 3, NULL},
+        /* ... and each op's own checks, as repoll_ctl's */
+        {"batch {0 bad op, fd}", c_batch_one, 0, spare[0], -EINVAL, NULL},
+        {"batch {INT_MIN bad op, fd}", c_batch_one, INT_MIN, spare[0], -EINVAL, NULL},
+        {"batch {ADD, -1}", c_batch_one, ADD, -1, -EBADF, NULL},
+        {"batch {ADD, closed fd}", c_batch_one, ADD, closed_fd, -EBADF, NULL},
+        {"batch {ADD, regular file}", c_batch_one, ADD, regular_fd, -EPERM, NULL},
+        {"batch {MOD, unregistered fd}", c_batch_one, MOD, spare[0], -ENOENT, NULL},
+        {"batch {ADD, registered fd}", c_batch_one, ADD, reg[0], -EEXIST, NULL},
+        {"batch {ADD, repoll_fd(ep)}", c_batch_one, ADD, epfd, -EINVAL, NULL},
+        {"batch {ADD, its waker eventfd}", c_batch_one, ADD, waker_fd, -EINVAL, NULL},
+        {"batch {DEL, its signalfd}", c_batch_one, DEL, signal_fd, -EINVAL, NULL},
+        {"batch {ADD, its signalfd}", c_batch_one, ADD, signal_fd, -EINVAL, NULL},
+        {"batch {ADD, spare fd}", c_batch_one, ADD, spare[0], 0, NULL},
 
         /* repoll_close, repoll_fd, repoll_wake */
         {"repoll_close(NULL)", c_close, 1, 0, -EINVAL, NULL},
@@ -670,6 +754,13 @@ int main(void) {
         {"repoll_strerror(INT_MAX)", c_strerror, INT_MAX, 0, 0, NULL},
         {"repoll_strerror(-REPOLL_EPANIC)", c_strerror, -REPOLL_EPANIC, 0, 0, NULL},
         {"repoll_strerror(4096)", c_strerror, 4096, 0, 0, NULL},
+        {"repoll_strerror(0)", c_strerror, 0, 0, 0, NULL},
+        {"repoll_strerror(-EINVAL)", c_strerror, -EINVAL, 0, 0, NULL},
+        {"repoll_strerror(-4096)", c_strerror, -4096, 0, 0, NULL},
+        {"repoll_strerror(4098)", c_strerror, 4098, 0, 0, NULL},
+        {"repoll_strerror(-4098)", c_strerror, -4098, 0, 0, NULL},
+        {"repoll_strerror(-999999)", c_strerror, -999999, 0, 0, NULL},
+        {"repoll_strerror(INT_MIN + 1)", c_strerror, INT_MIN + 1, 0, 0, NULL},
         {"repoll_version() == REPOLL_VERSION_STRING", c_version, 0, 0, 0, NULL},
         {"repoll_features(): known bits only, stable", c_features, 0, 0, 0, NULL},
     };

@@ -1,25 +1,11 @@
 /* Nesting through repoll_fd: a repoll instance inside another (and raw epoll
  * fds either way round) reports readiness outward; cycles and chains that
  * are too deep are refused with -ELOOP, an instance inside itself -EINVAL. */
-#include <pthread.h>
 #include <sys/epoll.h>
 
 #include "check.h"
 
 #define CHAIN 9
-
-static void expect_one(repoll_t *ep, uint64_t data, uint32_t events) {
-    repoll_event_t ev[4];
-    memset(ev, 0, sizeof ev);
-    CHECK_EQ(repoll_wait(ep, ev, 4, 1000), 1);
-    CHECK_EQ(ev[0].data, data);
-    CHECK_EQ(ev[0].events, events);
-}
-
-static void expect_none(repoll_t *ep) {
-    repoll_event_t ev[4];
-    CHECK_EQ(repoll_wait(ep, ev, 4, 0), 0);
-}
 
 static void *write_later(void *arg) {
     struct timespec ts = {0, 50 * 1000000L};

@@ -10,9 +10,6 @@
  *   speed threshold); blocking waits return the fd or timer event that ends
  *   them, never early. */
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 
 #include "check.h"
 

@@ -1,28 +1,9 @@
 /* Signals added to a handle come back as {data, REPOLL_SIGNAL}: pending ones
  * at the next wait, standard ones coalesced, real-time ones each, waking a
  * wait blocked in another thread; delete stops that and leaves them pending. */
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 
 #include "check.h"
 
-/* Hang guard for the waits with timeout -1: fail with a message. */
-static const char *volatile phase = "start";
-static void on_alarm(int sig) {
-    (void)sig;
-    const char *p = phase;
-    (void)!write(2, "signals: watchdog fired in phase: ", 34);
-    (void)!write(2, p, strlen(p));
-    (void)!write(2, "\n", 1);
-    _exit(1);
-}
-
-static void check_signal_event(const repoll_event_t *ev, uint64_t data) {
-    CHECK_EQ(ev->data, data);
-    CHECK_EQ(ev->events, REPOLL_SIGNAL);
-    CHECK_EQ(ev->reserved, 0);
-}
 
 static void send_self(int signo) {
     CHECK(kill(getpid(), signo) == 0);
@@ -43,32 +24,8 @@ static void consume(int signo) {
     CHECK_EQ(sigtimedwait(&set, NULL, &zero), signo);
 }
 
-/* A wait in its own thread. */
-struct waiter {
-    pthread_t thread;
-    repoll_t *ep;
-    int timeout_ms;
-    int result;
-    int64_t returned_at;
-    repoll_event_t ev[8];
-};
-
-static void *waiter_main(void *p) {
-    struct waiter *w = p;
-    w->result = repoll_wait(w->ep, w->ev, 8, w->timeout_ms);
-    w->returned_at = now_ns();
-    return NULL;
-}
-
-static void start_waiter(struct waiter *w, repoll_t *ep, int timeout_ms) {
-    memset(w, 0, sizeof *w);
-    w->ep = ep;
-    w->timeout_ms = timeout_ms;
-    CHECK(pthread_create(&w->thread, NULL, waiter_main, w) == 0);
-}
-
 static void pending_coalesced_queued(void) {
-    phase = "pending, coalesced, queued";
+    watchdog_phase = "pending, coalesced, queued";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     CHECK_OK(repoll_signal_add(ep, SIGUSR1, 7));
@@ -76,7 +33,7 @@ static void pending_coalesced_queued(void) {
     /* Sent while no wait runs: the next wait reports it, even a poll. */
     send_self(SIGUSR1);
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 1);
-    check_signal_event(&ev[0], 7);
+    check_event(&ev[0], 7, REPOLL_SIGNAL);
     CHECK(!is_pending(SIGUSR1)); /* taken, not left behind */
     CHECK_EQ(repoll_wait(ep, ev, 8, 30), 0);
 
@@ -84,13 +41,13 @@ static void pending_coalesced_queued(void) {
     send_self(SIGUSR1);
     sleep_ns(30 * MS);
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 7);
+    check_event(&ev[0], 7, REPOLL_SIGNAL);
 
     /* Two instances of a standard signal before a wait: one event. */
     send_self(SIGUSR1);
     send_self(SIGUSR1);
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 7);
+    check_event(&ev[0], 7, REPOLL_SIGNAL);
     CHECK_EQ(repoll_wait(ep, ev, 8, 50), 0);
 
     /* Three instances of a real-time signal: three events. */
@@ -105,7 +62,7 @@ static void pending_coalesced_queued(void) {
             got += n;
         }
         CHECK_EQ(got, 3);
-        for (int i = 0; i < 3; i++) check_signal_event(&ev[i], 9);
+        for (int i = 0; i < 3; i++) check_event(&ev[i], 9, REPOLL_SIGNAL);
         CHECK_EQ(repoll_wait(ep, ev, 8, 50), 0);
     }
     CHECK(!is_pending(SIGRTMIN));
@@ -113,40 +70,40 @@ static void pending_coalesced_queued(void) {
 }
 
 static void wakes_a_blocked_wait(void) {
-    phase = "signal wakes a blocked wait";
+    watchdog_phase = "signal wakes a blocked wait";
     repoll_t *ep = make_poller(0);
     CHECK_OK(repoll_signal_add(ep, SIGUSR2, 8));
     struct waiter w;
 
     /* Sent to the process by this thread; the waiter is another thread. */
-    start_waiter(&w, ep, -1);
+    start_waiter(&w, ep, WAIT_MS, -1);
     sleep_ns(50 * MS);
     int64_t sent_at = now_ns();
     send_self(SIGUSR2);
     CHECK(pthread_join(w.thread, NULL) == 0);
     CHECK_EQ(w.result, 1);
-    check_signal_event(&w.ev[0], 8);
+    check_event(&w.ev[0], 8, REPOLL_SIGNAL);
     CHECK(w.returned_at >= sent_at);
 
     /* The same with a long positive timeout. */
-    start_waiter(&w, ep, 10000);
+    start_waiter(&w, ep, WAIT_MS, 10000);
     sleep_ns(50 * MS);
     send_self(SIGUSR2);
     CHECK(pthread_join(w.thread, NULL) == 0);
     CHECK_EQ(w.result, 1);
-    check_signal_event(&w.ev[0], 8);
+    check_event(&w.ev[0], 8, REPOLL_SIGNAL);
 
     /* Directed at the waiting thread itself: reported. */
-    start_waiter(&w, ep, -1);
+    start_waiter(&w, ep, WAIT_MS, -1);
     sleep_ns(50 * MS);
     CHECK(pthread_kill(w.thread, SIGUSR2) == 0);
     CHECK(pthread_join(w.thread, NULL) == 0);
     CHECK_EQ(w.result, 1);
-    check_signal_event(&w.ev[0], 8);
+    check_event(&w.ev[0], 8, REPOLL_SIGNAL);
 
     /* Directed at a thread that does not wait (this one): not the waiter's
      * to report (see repoll_signal_add); it stays pending for this thread. */
-    start_waiter(&w, ep, 100);
+    start_waiter(&w, ep, WAIT_MS, 100);
     sleep_ns(20 * MS);
     CHECK(pthread_kill(pthread_self(), SIGUSR2) == 0);
     CHECK(pthread_join(w.thread, NULL) == 0);
@@ -158,7 +115,7 @@ static void wakes_a_blocked_wait(void) {
 }
 
 static void delete_stops_reporting(void) {
-    phase = "delete";
+    watchdog_phase = "delete";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     CHECK_OK(repoll_signal_add(ep, SIGUSR1, 7));
@@ -173,7 +130,7 @@ static void delete_stops_reporting(void) {
      * new data. */
     CHECK_OK(repoll_signal_add(ep, SIGUSR1, 70));
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 70);
+    check_event(&ev[0], 70, REPOLL_SIGNAL);
     CHECK(!is_pending(SIGUSR1));
 
     /* Deleted again, sent again: consumed by hand, so the process is clean. */
@@ -187,12 +144,12 @@ static void delete_stops_reporting(void) {
     /* The other signal still works. */
     send_self(SIGUSR2);
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 8);
+    check_event(&ev[0], 8, REPOLL_SIGNAL);
     CHECK_OK(repoll_close(ep));
 }
 
 static void two_handles(void) {
-    phase = "two handles";
+    watchdog_phase = "two handles";
     repoll_t *a = make_poller(0), *b = make_poller(0);
     repoll_event_t ev[8];
     CHECK_OK(repoll_signal_add(a, SIGUSR1, 1));
@@ -200,9 +157,9 @@ static void two_handles(void) {
     send_self(SIGUSR1);
     send_self(SIGUSR2);
     CHECK_EQ(repoll_wait(a, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 1);
+    check_event(&ev[0], 1, REPOLL_SIGNAL);
     CHECK_EQ(repoll_wait(b, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 2);
+    check_event(&ev[0], 2, REPOLL_SIGNAL);
     CHECK_EQ(repoll_wait(a, ev, 8, 30), 0);
     CHECK_EQ(repoll_wait(b, ev, 8, 30), 0);
 
@@ -210,9 +167,9 @@ static void two_handles(void) {
     send_self(SIGUSR2);
     send_self(SIGUSR1);
     CHECK_EQ(repoll_wait(b, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 2);
+    check_event(&ev[0], 2, REPOLL_SIGNAL);
     CHECK_EQ(repoll_wait(a, ev, 8, 1000), 1);
-    check_signal_event(&ev[0], 1);
+    check_event(&ev[0], 1, REPOLL_SIGNAL);
     CHECK_OK(repoll_close(a));
     CHECK_OK(repoll_close(b));
 }
@@ -220,7 +177,7 @@ static void two_handles(void) {
 /* A ready fd, an expired timer, a pending signal and a wake: one wait
  * reports all four, the caller's fd first. */
 static void all_sources_in_one_wait(void) {
-    phase = "all sources in one wait";
+    watchdog_phase = "all sources in one wait";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     int sv[2];
@@ -268,8 +225,7 @@ int main(void) {
     sigaddset(&set, SIGUSR2);
     sigaddset(&set, SIGRTMIN);
     CHECK(pthread_sigmask(SIG_BLOCK, &set, NULL) == 0);
-    signal(SIGALRM, on_alarm);
-    alarm(60);
+    start_watchdog("signals", 60);
 
     pending_coalesced_queued();
     wakes_a_blocked_wait();

@@ -19,9 +19,6 @@
  *
  * The main thread wakes the handle every 2 ms while the workers run, so a
  * worker may block in repoll_wait(-1) without risking a hang. */
-#include <dirent.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sys/eventfd.h>
 
 #include "check.h"
@@ -241,7 +238,7 @@ int main(void) {
     quota = total / THREADS;
 
     (void)repoll_features();
-    int fds_before = proc_fd_count();
+    int fds_before = count_open_fds();
     ep = make_poller(REPOLL_CLOEXEC);
     for (int t = 0; t < THREADS; t++)
         for (int i = 0; i < K; i++) {
@@ -309,7 +306,7 @@ int main(void) {
     OK(repoll_close(ep));
     for (int t = 0; t < THREADS; t++)
         for (int i = 0; i < K; i++) CHECK(close(slots[t][i].fd) == 0);
-    CHECK_EQ(proc_fd_count(), fds_before);
+    CHECK_EQ(count_open_fds(), fds_before);
     puts("stress_threads: ok");
     return 0;
 }

@@ -1,30 +1,12 @@
 /* Timers: one {data, REPOLL_TIMER} per expiry, never early, intervals on
  * schedule, cancel stops them; a wait ends at the earlier of its timeout and
  * the next deadline (even one added by another thread); fds share the wait. */
-#include <pthread.h>
-#include <signal.h>
 
 #include "check.h"
 
-/* Hang guard for the waits with timeout -1: fail with a message. */
-static const char *volatile phase = "start";
-static void on_alarm(int sig) {
-    (void)sig;
-    const char *p = phase;
-    (void)!write(2, "timers: watchdog fired in phase: ", 33);
-    (void)!write(2, p, strlen(p));
-    (void)!write(2, "\n", 1);
-    _exit(1);
-}
-
-static void check_timer_event(const repoll_event_t *ev, uint64_t data) {
-    CHECK_EQ(ev->data, data);
-    CHECK_EQ(ev->events, REPOLL_TIMER);
-    CHECK_EQ(ev->reserved, 0);
-}
 
 static void one_shot(void) {
-    phase = "one-shot";
+    watchdog_phase = "one-shot";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     uint64_t id = 0;
@@ -35,7 +17,7 @@ static void one_shot(void) {
     CHECK(id != 0);
     CHECK_EQ(repoll_wait(ep, ev, 8, -1), 1);
     CHECK(now_ns() - t0 >= 20 * MS);
-    check_timer_event(&ev[0], 0x1111);
+    check_event(&ev[0], 0x1111, REPOLL_TIMER);
     /* Once: nothing more, and the id is gone. */
     CHECK_EQ(events_during(ep, 50), 0);
     CHECK_EQ(repoll_timer_cancel(ep, id), -ENOENT);
@@ -56,14 +38,14 @@ static void one_shot(void) {
             CHECK_EQ(n, 1);
         }
         CHECK(now_ns() - t0 >= firsts[i]);
-        check_timer_event(&ev[0], 100 + i);
+        check_event(&ev[0], 100 + i, REPOLL_TIMER);
     }
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
     CHECK_OK(repoll_close(ep));
 }
 
 static void interval_stays_on_schedule(void) {
-    phase = "interval";
+    watchdog_phase = "interval";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[16];
     uint64_t id;
@@ -74,7 +56,7 @@ static void interval_stays_on_schedule(void) {
     CHECK_OK(repoll_timer_add(ep, 10 * MS, 10 * MS, 0xAB, &id));
     for (int k = 1; k <= 20; k++) {
         CHECK_EQ(repoll_wait(ep, ev, 16, -1), 1); /* one timer: one event */
-        check_timer_event(&ev[0], 0xAB);
+        check_event(&ev[0], 0xAB, REPOLL_TIMER);
         CHECK(now_ns() - t0 >= k * 10 * MS);
     }
     CHECK(now_ns() - t0 >= 200 * MS);
@@ -86,7 +68,7 @@ static void interval_stays_on_schedule(void) {
     CHECK_OK(repoll_timer_add(ep, 10 * MS, 10 * MS, 0xAC, &id));
     sleep_ns(105 * MS);
     CHECK_EQ(repoll_wait(ep, ev, 16, 1000), 1);
-    check_timer_event(&ev[0], 0xAC);
+    check_event(&ev[0], 0xAC, REPOLL_TIMER);
 
     /* Cancel stops it: no TIMER event in the following 50 ms. */
     CHECK_OK(repoll_timer_cancel(ep, id));
@@ -97,7 +79,7 @@ static void interval_stays_on_schedule(void) {
     CHECK_OK(repoll_timer_add(ep, 0, 10 * MS, 0xAD, &id));
     for (int k = 1; k <= 5; k++) {
         CHECK_EQ(repoll_wait(ep, ev, 16, -1), 1);
-        check_timer_event(&ev[0], 0xAD);
+        check_event(&ev[0], 0xAD, REPOLL_TIMER);
         CHECK(now_ns() - t0 >= (k - 1) * 10 * MS);
     }
     CHECK_OK(repoll_timer_cancel(ep, id));
@@ -106,7 +88,7 @@ static void interval_stays_on_schedule(void) {
 
 /* first_ns = 0 and interval_ns = 0: a valid one-shot, due at once. */
 static void zero_first_is_due_at_once(void) {
-    phase = "first_ns = 0";
+    watchdog_phase = "first_ns = 0";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     uint64_t safety, id;
@@ -115,7 +97,7 @@ static void zero_first_is_due_at_once(void) {
     for (int i = 0; i < 3; i++) {
         CHECK_OK(repoll_timer_add(ep, 0, 0, (uint64_t)i, &id));
         CHECK_EQ(repoll_wait(ep, ev, 8, -1), 1);
-        check_timer_event(&ev[0], i);
+        check_event(&ev[0], i, REPOLL_TIMER);
         CHECK_EQ(repoll_timer_cancel(ep, id), -ENOENT); /* fired: gone */
     }
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
@@ -149,7 +131,7 @@ static void added_from_another_thread(void) {
      * armed, wait(-1); mode 2: a 5 s timer is armed, wait(10 s); mode 3: the
      * handle had a timer, cancelled, so none is left, wait(-1). */
     for (int mode = 0; mode < 4; mode++) {
-        phase = "timer added from another thread";
+        watchdog_phase = "timer added from another thread";
         repoll_t *ep = make_poller(0);
         uint64_t late = 0;
         if (mode > 0) CHECK_OK(repoll_timer_add(ep, 5000 * MS, 0, 0x1A7E, &late));
@@ -162,7 +144,7 @@ static void added_from_another_thread(void) {
         CHECK(pthread_join(t, NULL) == 0);
         CHECK_OK(a.rc);
         CHECK_EQ(n, 1);
-        check_timer_event(&ev[0], 0xEA21);
+        check_event(&ev[0], 0xEA21, REPOLL_TIMER);
         CHECK(returned - a.added_at >= 30 * MS);
         CHECK(returned - t0 < 4000 * MS); /* hang guard: long before the 5 s timer */
         if (mode == 1 || mode == 2) CHECK_OK(repoll_timer_cancel(ep, late));
@@ -175,7 +157,7 @@ static void added_from_another_thread(void) {
  * for nothing. And the
  * caller's timeout applies when the next timer is later. */
 static void timeouts_with_timers(void) {
-    phase = "timeouts with timers";
+    watchdog_phase = "timeouts with timers";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     uint64_t early, late;
@@ -216,7 +198,7 @@ static int add_latest_first(repoll_t *ep, int n, int64_t spacing, uint64_t base)
 /* Expired timers and ready fds in one wait: the fds first, then the timers
  * in deadline order. With room for one event, each wait gets the next. */
 static void timers_with_fds_and_small_arrays(void) {
-    phase = "timers with fds";
+    watchdog_phase = "timers with fds";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     int sv[2];
@@ -229,7 +211,7 @@ static void timers_with_fds_and_small_arrays(void) {
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 2);
     CHECK_EQ(ev[0].data, 42);
     CHECK_EQ(ev[0].events, REPOLL_IN);
-    check_timer_event(&ev[1], 77);
+    check_event(&ev[1], 77, REPOLL_TIMER);
 
     /* Three timers 5 ms apart and the fd: fd, then timers by deadline. */
     int ordered = add_latest_first(ep, 3, 5 * MS, 80);
@@ -240,7 +222,7 @@ static void timers_with_fds_and_small_arrays(void) {
     int seen = 0;
     for (int i = 1; i <= 3; i++) {
         CHECK(ev[i].data >= 81 && ev[i].data <= 83);
-        check_timer_event(&ev[i], ev[i].data);
+        check_event(&ev[i], ev[i].data, REPOLL_TIMER);
         if (ordered) CHECK_EQ(ev[i].data, 80 + i);
         seen |= 1 << (ev[i].data - 81);
     }
@@ -255,7 +237,7 @@ static void timers_with_fds_and_small_arrays(void) {
     for (int i = 1; i <= 5; i++) {
         CHECK_EQ(repoll_wait(ep, ev, 1, 1000), 1);
         CHECK(ev[0].data >= 91 && ev[0].data <= 95);
-        check_timer_event(&ev[0], ev[0].data);
+        check_event(&ev[0], ev[0].data, REPOLL_TIMER);
         if (ordered) CHECK_EQ(ev[0].data, 90 + i);
         seen |= 1 << (ev[0].data - 91);
     }
@@ -274,7 +256,7 @@ static int cmp_u64(const void *a, const void *b) {
 /* Ids are non-zero and never reused while the handle lives: not after the
  * timer fired, nor after it was cancelled. */
 static void ids_are_unique(void) {
-    phase = "ids";
+    watchdog_phase = "ids";
     enum { FIRED = 10, N = 2000 };
     static uint64_t ids[FIRED + N];
     repoll_t *ep = make_poller(0);
@@ -298,8 +280,7 @@ static void ids_are_unique(void) {
 }
 
 int main(void) {
-    signal(SIGALRM, on_alarm);
-    alarm(90);
+    start_watchdog("timers", 90);
     one_shot();
     interval_stays_on_schedule();
     zero_first_is_due_at_once();

@@ -1,30 +1,10 @@
 /* repoll_wake: one {0, REPOLL_WAKE} event for a blocked or the next wait,
  * wakes coalesce, it works from a signal handler and beside fd events, and a
  * wake in flight while repoll_close runs is harmless (0 or -EBADF, no leak). */
-#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdatomic.h>
-#include <sys/syscall.h>
 
 #include "check.h"
 
-/* Hang guard: a missed wake-up fails with a message instead of a hang. */
-static const char *volatile phase = "start";
-static void on_alarm(int sig) {
-    (void)sig;
-    const char *p = phase;
-    (void)!write(2, "wake: watchdog fired in phase: ", 31);
-    (void)!write(2, p, strlen(p));
-    (void)!write(2, "\n", 1);
-    _exit(1);
-}
-
-static void check_wake_event(const repoll_event_t *ev) {
-    CHECK_EQ(ev->data, 0);
-    CHECK_EQ(ev->events, REPOLL_WAKE);
-    CHECK_EQ(ev->reserved, 0);
-}
 
 /* --- a wake from another thread ends a wait blocked with timeout -1 --- */
 
@@ -44,7 +24,7 @@ static void *delayed_waker(void *p) {
 }
 
 static void wake_from_another_thread(void) {
-    phase = "wake from another thread";
+    watchdog_phase = "wake from another thread";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     memset(ev, 0xAB, sizeof ev);
@@ -56,7 +36,7 @@ static void wake_from_another_thread(void) {
     int64_t returned = now_ns();
     CHECK(pthread_join(t, NULL) == 0);
     CHECK_OK(a.rc);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK(returned - t0 >= 50 * MS);  /* not before the wake was made */
     CHECK(returned >= a.woke_at);
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0); /* consumed: no second event */
@@ -67,7 +47,7 @@ static void wake_from_another_thread(void) {
     CHECK_EQ(repoll_wait_ns(ep, ev, 8, -1), 1);
     CHECK(pthread_join(t, NULL) == 0);
     CHECK_OK(a.rc);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK_EQ(repoll_wait_ns(ep, ev, 8, 0), 0);
     CHECK_OK(repoll_close(ep));
 }
@@ -75,26 +55,26 @@ static void wake_from_another_thread(void) {
 /* --- a wake with no waiter is kept for the next wait; wakes coalesce --- */
 
 static void pending_and_coalescing(void) {
-    phase = "pending and coalescing";
+    watchdog_phase = "pending and coalescing";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
 
     CHECK_OK(repoll_wake(ep));
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 1); /* even a poll sees it */
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
 
     /* Kept across time: a wake made 30 ms before the wait still counts. */
     CHECK_OK(repoll_wake(ep));
     sleep_ns(30 * MS);
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 1);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
 
     /* Many wakes before a wait: one event, then nothing. */
     for (int i = 0; i < 10000; i++) CHECK_OK(repoll_wake(ep));
     memset(ev, 0xAB, sizeof ev);
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 1);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK_EQ(ev[1].data, 0xABABABABABABABABull); /* nothing else written */
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
     CHECK_EQ(repoll_wait(ep, ev, 8, 20), 0);
@@ -103,7 +83,7 @@ static void pending_and_coalescing(void) {
     CHECK_OK(repoll_wake(ep));
     CHECK_OK(repoll_wake(ep));
     CHECK_EQ(repoll_wait(ep, ev, 1, 1000), 1);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK_EQ(repoll_wait(ep, ev, 1, 0), 0);
     CHECK_OK(repoll_close(ep));
 }
@@ -126,7 +106,7 @@ static void *kill_thread_later(void *p) {
 }
 
 static void wake_from_signal_handler(void) {
-    phase = "wake from a signal handler";
+    watchdog_phase = "wake from a signal handler";
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
@@ -141,7 +121,7 @@ static void wake_from_signal_handler(void) {
     CHECK_EQ(handler_runs, 1);
     CHECK_OK(handler_rc);
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 1);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
 
     /* The handler interrupts a wait blocked in this thread: the classic loop
@@ -154,7 +134,7 @@ static void wake_from_signal_handler(void) {
     while ((n = repoll_wait(ep, ev, 8, -1)) == -EINTR) eintr++;
     CHECK(pthread_join(t, NULL) == 0);
     CHECK_EQ(n, 1);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK(eintr <= 1);
     CHECK_EQ(handler_runs, 2);
     CHECK_OK(handler_rc);
@@ -167,7 +147,7 @@ static void wake_from_signal_handler(void) {
     CHECK(pthread_create(&t, NULL, kill_thread_later, &self) == 0);
     CHECK_EQ(repoll_wait(ep, ev, 8, -1), 1);
     CHECK(pthread_join(t, NULL) == 0);
-    check_wake_event(&ev[0]);
+    check_event(&ev[0], 0, REPOLL_WAKE);
     CHECK_EQ(handler_runs, 3);
     CHECK_OK(handler_rc);
     atomic_store(&handler_ep, NULL);
@@ -180,7 +160,7 @@ static void wake_from_signal_handler(void) {
 /* --- wake and fd events in one wait: the caller's fds first --- */
 
 static void wake_with_fd_events(void) {
-    phase = "wake with fd events";
+    watchdog_phase = "wake with fd events";
     repoll_t *ep = make_poller(0);
     repoll_event_t ev[8];
     int sv[3][2];
@@ -193,7 +173,7 @@ static void wake_with_fd_events(void) {
     CHECK_EQ(repoll_wait(ep, ev, 8, 1000), 2);
     CHECK_EQ(ev[0].data, 100);
     CHECK_EQ(ev[0].events, REPOLL_IN);
-    check_wake_event(&ev[1]);
+    check_event(&ev[1], 0, REPOLL_WAKE);
 
     /* Three ready fds and a wake: the fds (any order), then the wake. */
     write_byte(sv[1][1]);
@@ -207,7 +187,7 @@ static void wake_with_fd_events(void) {
         seen |= 1 << (ev[i].data - 100);
     }
     CHECK_EQ(seen, 7);
-    check_wake_event(&ev[3]);
+    check_event(&ev[3], 0, REPOLL_WAKE);
 
     /* With room for one event at a time, nothing is lost: within two waits
      * the (still readable) fd and the wake are both reported. */
@@ -217,7 +197,7 @@ static void wake_with_fd_events(void) {
     for (int i = 0; i < 2; i++) {
         CHECK_EQ(repoll_wait(ep, ev, 1, 1000), 1);
         if (ev[0].events == REPOLL_WAKE) {
-            check_wake_event(&ev[0]);
+            check_event(&ev[0], 0, REPOLL_WAKE);
             wake_seen++;
         } else {
             CHECK_EQ(ev[0].data, 100);
@@ -283,7 +263,7 @@ static void *parked_waker(void *p) {
 }
 
 static void wake_in_flight_during_close(void) {
-    phase = "wake in flight during close";
+    watchdog_phase = "wake in flight during close";
     const int fds_before = count_open_fds();
     unsigned seed = 12345;
     int ok = 0, ebadf = 0;
@@ -331,8 +311,7 @@ static void wake_in_flight_during_close(void) {
 }
 
 int main(void) {
-    signal(SIGALRM, on_alarm);
-    alarm(60);
+    start_watchdog("wake", 60);
     wake_from_another_thread();
     pending_and_coalescing();
     wake_from_signal_handler();

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,8 +95,9 @@ static void serve_conn(repoll_t *ep, size_t i, uint32_t events) {
     if (rc < 0) die("repoll_modify", rc);
 }
 
-/* Serves until `*stop` is set (checked at least every 100 ms). */
-static void serve(int lfd, volatile int *stop) {
+/* Serves until `*stop` is set (checked at least every 100 ms; atomic, as
+ * another thread sets it). */
+static void serve(int lfd, atomic_int *stop) {
     repoll_t *ep;
     int rc = repoll_create(&ep, REPOLL_CLOEXEC);
     if (rc < 0) die("repoll_create", rc);
@@ -103,7 +105,7 @@ static void serve(int lfd, volatile int *stop) {
     if ((rc = repoll_add(ep, lfd, REPOLL_IN, LISTENER)) < 0) die("repoll_add", rc);
 
     repoll_event_t events[64];
-    while (!*stop) {
+    while (!atomic_load(stop)) {
         int n = repoll_wait(ep, events, 64, 100);
         if (n == -EINTR) continue;
         if (n < 0) die("repoll_wait", n);
@@ -154,7 +156,7 @@ static int echo_once(int fd, const char *msg, char *reply, size_t cap) {
 
 struct demo {
     int port, failures, exchanges;
-    volatile int stop;
+    atomic_int stop;
 };
 
 static void *demo_clients(void *arg) {
@@ -175,7 +177,7 @@ static void *demo_clients(void *arg) {
     }
     for (int c = 0; c < 3; c++) close(fds[c]);
     usleep(200 * 1000); /* let the server see the closes */
-    d->stop = 1;
+    atomic_store(&d->stop, 1);
     return NULL;
 }
 
@@ -213,7 +215,7 @@ int main(int argc, char **argv) {
     int lfd = listen_on(argc > 1 ? atoi(argv[1]) : 7777);
     printf("echo server on 127.0.0.1:%d (try: %s --client %d)\n", port_of(lfd), argv[0], port_of(lfd));
     fflush(stdout);
-    static volatile int never;
+    static atomic_int never;
     serve(lfd, &never);
     return 0;
 }

@@ -20,6 +20,7 @@
 #ifndef REPOLL_H
 #define REPOLL_H
 
+#include <signal.h>
 #include <stdint.h>
 
 /* The version of this header; repoll_version() is the library's. */
@@ -31,94 +32,94 @@
 /**
  * Readable.
  */
-#define REPOLL_IN 1
+#define REPOLL_IN 0x1u
 
 /**
  * Urgent data or an exceptional condition; may be requested alone.
  */
-#define REPOLL_PRI 2
+#define REPOLL_PRI 0x2u
 
 /**
  * Writable.
  */
-#define REPOLL_OUT 4
+#define REPOLL_OUT 0x4u
 
 /**
  * Error condition. Always reported; need not be requested.
  */
-#define REPOLL_ERR 8
+#define REPOLL_ERR 0x8u
 
 /**
  * Hang-up. Always reported; need not be requested.
  */
-#define REPOLL_HUP 16
+#define REPOLL_HUP 0x10u
 
 /**
  * Normal data readable.
  */
-#define REPOLL_RDNORM 64
+#define REPOLL_RDNORM 0x40u
 
 /**
  * Priority band data readable.
  */
-#define REPOLL_RDBAND 128
+#define REPOLL_RDBAND 0x80u
 
 /**
  * Normal data writable.
  */
-#define REPOLL_WRNORM 256
+#define REPOLL_WRNORM 0x100u
 
 /**
  * Priority band data writable.
  */
-#define REPOLL_WRBAND 512
+#define REPOLL_WRBAND 0x200u
 
 /**
  * Accepted for compatibility; Linux never reports it.
  */
-#define REPOLL_MSG 1024
+#define REPOLL_MSG 0x400u
 
 /**
  * The peer shut down its writing half (stream sockets).
  */
-#define REPOLL_RDHUP 8192
+#define REPOLL_RDHUP 0x2000u
 
 /**
  * Add only: wake just one of several epoll instances waiting on the same
  * file. Combines only with IN, OUT, ERR, HUP, WAKEUP and ET.
  */
-#define REPOLL_EXCLUSIVE 268435456
+#define REPOLL_EXCLUSIVE 0x10000000u
 
 /**
  * Keep the system from suspending while the event is pending (needs
  * CAP_BLOCK_SUSPEND; silently ignored by the kernel without it).
  */
-#define REPOLL_WAKEUP 536870912
+#define REPOLL_WAKEUP 0x20000000u
 
 /**
  * Report once, then disarm until `repoll_modify` re-arms the fd.
  */
-#define REPOLL_ONESHOT 1073741824
+#define REPOLL_ONESHOT 0x40000000u
 
 /**
  * Edge-triggered: report a change once, not a state for as long as it lasts.
  */
-#define REPOLL_ET 2147483648
+#define REPOLL_ET 0x80000000u
 
 /**
  * Reported (never requested) by a `repoll_wake`.
  */
-#define REPOLL_WAKE 16777216
+#define REPOLL_WAKE 0x1000000u
 
 /**
  * Reported (never requested) by an expired timer.
  */
-#define REPOLL_TIMER 33554432
+#define REPOLL_TIMER 0x2000000u
 
 /**
  * Reported (never requested) by a delivered signal.
  */
-#define REPOLL_SIGNAL 67108864
+#define REPOLL_SIGNAL 0x4000000u
 
 /**
  * `repoll_ctl` op: register an fd.
@@ -151,12 +152,12 @@
  * `repoll_features` bit: the kernel has epoll_pwait2, so `repoll_wait_ns`
  * waits with nanosecond precision.
  */
-#define REPOLL_FEATURE_PWAIT2 1
+#define REPOLL_FEATURE_PWAIT2 0x1u
 
 /**
  * `repoll_features` bit: the kernel accepts REPOLL_EXCLUSIVE.
  */
-#define REPOLL_FEATURE_EXCLUSIVE 2
+#define REPOLL_FEATURE_EXCLUSIVE 0x2u
 
 /**
  * Error code beyond errno (returned negated): a Rust panic was caught at the
@@ -174,6 +175,40 @@ struct repoll;
  * `repoll_create`, released by `repoll_close`.
  */
 typedef struct repoll repoll_t;
+
+/**
+ * One operation of `repoll_ctl_batch`: the arguments of one `repoll_ctl`
+ * call, and its result. 24 bytes, alignment 8, the same on every
+ * architecture.
+ */
+struct repoll_ctl_op {
+  /**
+   * `REPOLL_CTL_ADD`, `REPOLL_CTL_MOD` or `REPOLL_CTL_DEL`.
+   */
+  int32_t op;
+  /**
+   * The fd to register, change or remove.
+   */
+  int32_t fd;
+  /**
+   * The interest, as for `repoll_ctl` (ignored for a delete).
+   */
+  uint32_t events;
+  /**
+   * Written by the library: 0 or the negative errno `repoll_ctl` would
+   * have returned. The only field the library writes.
+   */
+  int32_t result;
+  /**
+   * Reported back unchanged by `repoll_wait` (ignored for a delete).
+   */
+  uint64_t data;
+};
+
+/**
+ * See `struct repoll_ctl_op`.
+ */
+typedef struct repoll_ctl_op repoll_ctl_op_t;
 
 /**
  * One readiness report: the registration's data and what is ready.
@@ -253,6 +288,34 @@ int repoll_create(repoll_t **out, int flags);
 int repoll_ctl(repoll_t *ep, int op, int fd, uint32_t events, uint64_t data);
 
 /**
+ * Applies `n` registrations in one call, each as `repoll_ctl` would, in
+ * array order, writing each one's return value to its `result`.
+ *
+ * For each `ops[i]`, exactly what `repoll_ctl(ep, ops[i].op, ops[i].fd,
+ * ops[i].events, ops[i].data)` would do. A failing op does not stop the
+ * others, and a later op sees the effect of an earlier one (an ADD then a
+ * MOD of the same fd works). Nothing but the `result` fields is written.
+ *
+ * Each `result` is 0 or one of the errors `repoll_ctl` documents (-EEXIST,
+ * -ENOENT, -EBADF, -EPERM, -EINVAL for an unknown `op`, bad `events` bits
+ * or one of the library's own fds, -ELOOP, -ENOMEM, -ENOSPC).
+ *
+ * Returns the number of ops that succeeded (0..n), or, with no op applied
+ * and no `result` written: -EINVAL (NULL handle whatever `n`, NULL `ops`
+ * with `n` > 0, `n` < 0), -EBADF (the handle is closed). `n` == 0 returns 0
+ * (and `ops` may then be NULL).
+ *
+ * Directions: `ops` inout. Only each op's `result` is written; the other
+ * fields are read.
+ *
+ * Thread rules: as `repoll_ctl`, op by op: a concurrent call may see some
+ * of the ops applied and not yet the others. Does not allocate and takes no
+ * lock: a loop of epoll_ctl(2) calls inside the library, for languages whose
+ * every foreign call is expensive.
+ */
+int repoll_ctl_batch(repoll_t *ep, repoll_ctl_op_t *ops, int n);
+
+/**
  * `repoll_ctl(ep, REPOLL_CTL_ADD, fd, events, data)`: same returns and rules.
  */
 int repoll_add(repoll_t *ep, int fd, uint32_t events, uint64_t data);
@@ -289,7 +352,7 @@ int repoll_delete(repoll_t *ep, int fd);
  *
  * Borrows `events` for the call only. Any `maxevents` that the array really
  * holds is accepted; nothing is allocated and no lock is taken. Several
- * threads may wait on the same handle at once.
+ * threads may wait on the same handle at once. Directions: `events` out.
  */
 int repoll_wait(repoll_t *ep, repoll_event_t *events, int maxevents, int timeout_ms);
 
@@ -300,8 +363,48 @@ int repoll_wait(repoll_t *ep, repoll_event_t *events, int maxevents, int timeout
  * milliseconds (0 stays 0), so it never returns before the timeout passed.
  * `repoll_features()` tells which applies. Huge values are never wrapped
  * into "block forever". Same returns and rules as `repoll_wait`.
+ * Directions: `events` out.
  */
 int repoll_wait_ns(repoll_t *ep, repoll_event_t *events, int maxevents, int64_t timeout_ns);
+
+/**
+ * `repoll_wait_ns` with the thread's signal mask set to `*sigmask` for the
+ * wait only, atomically, as epoll_pwait2(2) does.
+ *
+ * A signal that `*sigmask` unblocks can interrupt the wait but can never
+ * arrive between the mask change and the sleep, which swapping the mask
+ * with pthread_sigmask around `repoll_wait` cannot promise. Typical use:
+ * keep a signal blocked, test a flag its handler sets, then wait with a
+ * mask that unblocks it.
+ *
+ * `sigmask` NULL makes it exactly `repoll_wait_ns` (a REPOLL_RETRY_EINTR
+ * handle then retries after a handler as usual). With a mask, a signal
+ * handler that runs during the wait makes it return -EINTR, also on a
+ * REPOLL_RETRY_EINTR handle (interrupting the wait is the mask's point); a
+ * signal that the mask lets in and that is already pending when the wait
+ * would sleep is delivered then, and gives -EINTR at once.
+ *
+ * Timeouts as `repoll_wait_ns`: on kernels without epoll_pwait2 the wait
+ * uses epoll_pwait(2) with the timeout rounded UP to whole milliseconds.
+ * Timers, signals and wakes of the handle work as with `repoll_wait`; every
+ * system call of the wait that can sleep runs with `*sigmask`, and between
+ * them (the library may make several) the thread has its own mask again, so
+ * a signal arriving there stays pending until the next one, which returns
+ * -EINTR. A signal added with `repoll_signal_add` must stay blocked in
+ * `*sigmask` too, or it goes to its handler (or default action) instead of
+ * being reported.
+ *
+ * Returns the number of events written (0 when the timeout passed), or:
+ * -EINVAL (NULL handle whatever the other arguments, NULL `events`,
+ * `maxevents` <= 0), -EINTR (a signal handler ran), -EBADF (the handle was
+ * closed, as for `repoll_wait`).
+ *
+ * Directions: `events` out. `*sigmask` is only read, during the call.
+ *
+ * Thread rules: as `repoll_wait`. Nothing is allocated and no lock is taken;
+ * the thread's own mask is never changed (no pthread_sigmask).
+ */
+int repoll_pwait(repoll_t *ep, repoll_event_t *events, int maxevents, int64_t timeout_ns, const sigset_t *sigmask);
 
 /**
  * Closes the epoll instance and releases the handle.
@@ -430,8 +533,9 @@ int repoll_signal_add(repoll_t *ep, int signo, uint64_t data);
 int repoll_signal_delete(repoll_t *ep, int signo);
 
 /**
- * A description of any return code of this library (negative or positive
- * errno values, REPOLL_EPANIC; "Unknown error" for anything else).
+ * A description of any return value of this library: "Success" for 0 and
+ * any positive count, the errno's message for a negated errno value, one
+ * for -REPOLL_EPANIC, and "Unknown error" for any other negative value.
  *
  * Returns a static, NUL-terminated string, never NULL; the caller must not
  * free it. Thread-safe and independent of the locale.

@@ -62,17 +62,24 @@ impl Epoll {
         cvt(res).map(drop)
     }
 
-    /// One wait system call (see [`pwait2::wait`]). Leaves the `n` records
-    /// it returns in the kernel's layout for the caller to
-    /// [`crate::event::widen`]. An empty `events` is `EINVAL`.
+    /// One wait system call (see [`pwait2::wait`]), with `sigmask` as the
+    /// thread's signal mask while it sleeps when given. Leaves the `n`
+    /// records it returns in the kernel's layout for the caller to
+    /// [`crate::event::widen`]. An empty `events` is `EINVAL`. Always
+    /// inlined (see [`pwait2::wait`]).
     #[inline(always)]
-    pub(crate) fn wait_kernel(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+    pub(crate) fn wait_kernel(
+        &self,
+        events: &mut [Event],
+        timeout: Timeout,
+        sigmask: Option<&libc::sigset_t>,
+    ) -> io::Result<usize> {
         let (buf, max) = event::as_kernel_buffer(events);
         if max == 0 {
             return Err(einval());
         }
         // SAFETY: `buf` has room for `max` kernel records.
-        unsafe { pwait2::wait(self.fd.as_raw_fd(), buf, max, timeout, None) }
+        unsafe { pwait2::wait(self.fd.as_raw_fd(), buf, max, timeout, sigmask) }
     }
 }
 

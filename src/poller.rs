@@ -112,32 +112,45 @@ impl Poller {
     /// a wake as one event `{data: 0, events: WAKE}`, delivered signals as
     /// `{data, SIGNAL}` and expired timers as `{data, TIMER}`. After
     /// [`Poller::close`], fails with `EBADF`. An empty `events` is `EINVAL`.
+    ///
+    /// `sigmask`, when given, is the thread's signal mask during every system
+    /// call of the wait that can sleep (the kernel installs and removes it
+    /// atomically, as `epoll_pwait` does). With a mask, a signal handler that
+    /// runs ends the wait with `EINTR`, even for a poller that retries EINTR:
+    /// interrupting the wait is the mask's point. Always inlined, so that a
+    /// constant `None` costs nothing.
     #[inline(always)]
-    pub(crate) fn wait(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+    pub(crate) fn wait(
+        &self,
+        events: &mut [Event],
+        timeout: Timeout,
+        sigmask: Option<&libc::sigset_t>,
+    ) -> io::Result<usize> {
         if self.internal.needs_loop.load(Ordering::Relaxed) || timeout.exceeds_one_ms_wait() {
-            return self.wait_until_deadline(events, timeout);
+            return self.wait_until_deadline(events, timeout, sigmask);
         }
         // The common case: exactly one system call, and no call that is not
         // needed (the rest is out of line, so this stays a few instructions
-        // around epoll_wait).
-        let n = self.epoll.wait_kernel(events, timeout)?;
+        // around the system call).
+        let n = self.epoll.wait_kernel(events, timeout, sigmask)?;
         if event::widen(events, n, self.tokens()) {
-            return self.deliver_or_wait(events, n, timeout);
+            return self.deliver_or_wait(events, n, timeout, sigmask);
         }
         Ok(n)
     }
 
-    /// [`Poller::wait`] with a timeout in whole milliseconds (< 0: none), for
-    /// `repoll_wait`: on a handle without timers or signals, the milliseconds
-    /// go to `epoll_wait` as they are, with no conversion on the way.
+    /// [`Poller::wait`] with a timeout in whole milliseconds (< 0: none) and
+    /// no mask, for `repoll_wait`: on a handle without timers or signals, the
+    /// milliseconds go to `epoll_wait` as they are, with no conversion on the
+    /// way.
     #[inline(always)]
     pub(crate) fn wait_ms(&self, events: &mut [Event], ms: libc::c_int) -> io::Result<usize> {
         if self.internal.needs_loop.load(Ordering::Relaxed) {
-            return self.wait_until_deadline(events, Timeout::from_millis(ms));
+            return self.wait_until_deadline(events, Timeout::from_millis(ms), None);
         }
         let n = self.epoll.wait_ms(events, ms)?;
         if event::widen(events, n, self.tokens()) {
-            return self.deliver_or_wait(events, n, Timeout::from_millis(ms));
+            return self.deliver_or_wait(events, n, Timeout::from_millis(ms), None);
         }
         Ok(n)
     }
@@ -154,9 +167,10 @@ impl Poller {
         events: &mut [Event],
         n: usize,
         timeout: Timeout,
+        sigmask: Option<&libc::sigset_t>,
     ) -> io::Result<usize> {
         match self.deliver(events, n)? {
-            0 => self.wait_until_deadline(events, timeout),
+            0 => self.wait_until_deadline(events, timeout, sigmask),
             kept => Ok(kept),
         }
     }
@@ -164,9 +178,17 @@ impl Poller {
     /// The wait for handles that retry EINTR, use timers or signals, or were
     /// given a timeout longer than one `epoll_wait` takes: system calls in a
     /// loop until an event, a timer or the deadline. Each sleeps at most until
-    /// the earliest timer.
+    /// the earliest timer. Between two calls the thread has its own mask,
+    /// never `sigmask`: a signal that only `sigmask` lets in stays pending
+    /// until the next call, which ends with it (EINTR).
     #[inline(never)]
-    fn wait_until_deadline(&self, events: &mut [Event], timeout: Timeout) -> io::Result<usize> {
+    fn wait_until_deadline(
+        &self,
+        events: &mut [Event],
+        timeout: Timeout,
+        sigmask: Option<&libc::sigset_t>,
+    ) -> io::Result<usize> {
+        let retry_eintr = self.retry_eintr && sigmask.is_none();
         let timers = &self.internal.timers;
         let mut now = monotonic_ns();
         let deadline = Deadline::after(now, timeout);
@@ -186,14 +208,14 @@ impl Poller {
                     }
                     (Some(due), _) => Timeout::Nanos(due.saturating_sub(now)),
                 };
-                self.epoll.wait_kernel(events, slice)
+                self.epoll.wait_kernel(events, slice, sigmask)
             };
             let mut kept = match res {
                 Ok(n) if n > 0 && event::widen(events, n, self.tokens()) => {
                     self.deliver(events, n)?
                 }
                 Ok(n) => n,
-                Err(e) if self.retry_eintr && e.raw_os_error() == Some(libc::EINTR) => 0,
+                Err(e) if retry_eintr && e.raw_os_error() == Some(libc::EINTR) => 0,
                 Err(e) => return Err(e),
             };
             if kept > 0 && !due_before {

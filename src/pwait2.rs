@@ -38,6 +38,9 @@ pub(crate) fn read_environment() {
 /// kernel's layout to `events`; `sigmask`, when given, is the signal mask
 /// for the duration of the call (as for `epoll_pwait`).
 ///
+/// Always inlined, like the callers down from `repoll_wait`: a `sigmask`
+/// known to be `None` there then costs no instruction.
+///
 /// # Safety
 /// `events` must be valid for writes of `maxevents` kernel `epoll_event`s.
 #[inline(always)]

@@ -1,12 +1,15 @@
 //! Every C program in c_tests/ and examples_c/, compiled against the freshly
 //! built shared library and run as its own process with a time limit.
 //!
-//! `REPOLL_C_WRAPPER` (e.g. "valgrind --error-exitcode=99 …") runs each test
-//! program under a wrapper; `REPOLL_C_CFLAGS` adds compiler flags.
+//! `REPOLL_C_WRAPPER` (e.g. "valgrind --error-exitcode=99 …") runs each
+//! program, tests and examples alike, under a wrapper; `REPOLL_C_CFLAGS`
+//! adds compiler flags; `REPOLL_C_CC` picks the compiler (see the Makefile's
+//! checks). A C test that cannot run here exits with EXIT_SKIPPED: it passes
+//! as far as libtest knows, and a "skipped: <test>: <reason>" line on stderr
+//! says so.
 
 mod support;
 
-use std::process::Command;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -31,29 +34,14 @@ fn exclusive_system() -> RwLockWriteGuard<'static, ()> {
     SYSTEM_WIDE.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn extra_cflags() -> Vec<String> {
-    std::env::var("REPOLL_C_CFLAGS")
-        .map(|f| f.split_whitespace().map(String::from).collect())
-        .unwrap_or_default()
-}
-
 fn run_c_test(name: &str) {
-    let flags = extra_cflags();
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let inst = instrumentation();
     let src = root().join("c_tests").join(format!("{name}.c"));
     // dlopen_* tests load the library themselves, from REPOLL_LIBRARY.
     let dlopen = name.starts_with("dlopen");
     let link = if dlopen { Link::Dlopen } else { Link::Shared };
-    let bin = build(&src, name, &flags, link);
-    let mut cmd = match std::env::var("REPOLL_C_WRAPPER") {
-        Ok(w) if !w.trim().is_empty() => {
-            let mut parts = w.split_whitespace();
-            let mut cmd = Command::new(parts.next().unwrap());
-            cmd.args(parts).arg(&bin);
-            cmd
-        }
-        _ => Command::new(&bin),
-    };
+    let bin = build(&src, name, &inst.cflags(), link);
+    let mut cmd = inst.command(&bin);
     cmd.current_dir(root());
     if dlopen {
         cmd.env("REPOLL_LIBRARY", lib_dir().join("librepoll.so.0"));
@@ -62,7 +50,7 @@ fn run_c_test(name: &str) {
     let _shared = (!alone).then(shared_system);
     let _alone = alone.then(exclusive_system);
     let out = run_with_limit(cmd, LIMIT);
-    assert_success(name, &out);
+    report_outcome(name, &outcome(name, &out));
 }
 
 macro_rules! c_tests {
@@ -80,7 +68,6 @@ macro_rules! c_tests {
 c_tests!(
     lifecycle,
     layout,
-    null_args,
     ctl_errors,
     triggers,
     exclusive,
@@ -89,6 +76,11 @@ c_tests!(
     data_bits,
     timeouts,
     pwait2_fallback,
+    pwait,
+    pwait_stop_signal,
+    pwait_fallback,
+    ctl_batch,
+    ctl_batch_many,
     eintr,
     cross_thread,
     close_while_waiting,
@@ -133,15 +125,22 @@ fn every_c_test_file_is_run() {
 }
 
 /// Examples are compiled (so they cannot rot) and run with `--self-test`,
-/// which each implements as a short run that ends by itself.
+/// which each implements as a short run that ends by itself; with the same
+/// flags and wrapper as the tests, so sanitizer runs cover them too.
 #[test]
 fn examples_compile_and_pass_their_self_test() {
+    let inst = instrumentation();
     let examples = c_files_in("examples_c");
     assert!(!examples.is_empty());
     for name in examples {
         let src = root().join("examples_c").join(format!("{name}.c"));
-        let bin = build(&src, &format!("example_{name}"), &[], Link::Shared);
-        let mut cmd = Command::new(&bin);
+        let bin = build(
+            &src,
+            &format!("example_{name}"),
+            &inst.cflags(),
+            Link::Shared,
+        );
+        let mut cmd = inst.command(&bin);
         cmd.arg("--self-test").current_dir(root());
         let _shared = shared_system();
         let out = run_with_limit(cmd, LIMIT);
@@ -158,4 +157,32 @@ fn header_matches_the_generated_one() {
         "include/repoll.h differs from what build.rs generates from src/ffi.\n\
          Regenerate it with `make header` (REPOLL_WRITE_HEADER=1 cargo build) and commit it."
     );
+}
+
+/// The skip convention end to end: check.h's skip_test() exits with
+/// EXIT_SKIPPED after "skipped: <reason>", which the harness reads as a skip
+/// with that reason; a bare 77 that gives no reason fails instead of
+/// passing for a skip.
+#[test]
+fn a_skipped_c_test_is_reported_with_its_reason_and_a_bare_77_fails() {
+    let dir = bin_dir().join("skip-probes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let probe = |name: &str, body: &str| {
+        let src = dir.join(format!("{name}.c"));
+        std::fs::write(
+            &src,
+            format!("#include \"check.h\"\nint main(void) {{ {body} }}\n"),
+        )
+        .unwrap();
+        let bin = build(&src, &format!("skip-probes/{name}"), &[], Link::Dlopen);
+        run_with_limit(std::process::Command::new(bin), LIMIT)
+    };
+    let out = probe("skips", r#"skip_test("no %s here", "widget");"#);
+    assert_eq!(
+        outcome("skips", &out),
+        Outcome::Skipped("no widget here".into())
+    );
+    let out = probe("bare_77", "return EXIT_SKIPPED;");
+    let read = std::panic::catch_unwind(|| outcome("bare_77", &out));
+    assert!(read.is_err(), "a bare 77 passed as {read:?}");
 }

@@ -2,7 +2,7 @@
 //! repoll (through its C API) and to raw epoll system calls, each side over
 //! its own identical set of fds, comparing every return code and every wait
 //! result. The operations, the model of intended differences and the
-//! comparison live in tests/ops/mod.rs (shared with the fuzz target in fuzz/).
+//! comparison live in tests/ops/ (shared with the fuzz target in fuzz/).
 //!
 //! Reproducible: sequence k (k = 0, 1, …) runs with seed s_k, the k-th output
 //! of splitmix64 started at state REPOLL_DIFF_BASE (default 0x7265_706f_6c6c,

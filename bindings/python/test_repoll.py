@@ -11,6 +11,7 @@ bounds only; upper bounds are generous hang guards.
 import ctypes
 import errno
 import faulthandler
+import json
 import os
 import random
 import re
@@ -45,7 +46,8 @@ def header_defines():
         text = f.read()
     defines = {}
     for name, value in re.findall(r"^#define\s+REPOLL_(\w+)\s+(.+?)\s*$", text, re.M):
-        defines[name] = int(value, 0) if re.fullmatch(r"-?(0x[0-9a-fA-F]+|\d+)", value) else value
+        number = re.fullmatch(r"(-?(?:0x[0-9a-fA-F]+|\d+))[uU]?", value)
+        defines[name] = int(number.group(1), 0) if number else value
     return defines
 
 
@@ -150,10 +152,25 @@ class HeaderTest(unittest.TestCase):
                         self.assertTrue(issubclass(py_type, ctypes._Pointer), f"{c_type} -> {py_type}")
                         if c_type.startswith("repoll_event_t"):
                             self.assertIs(py_type._type_, repoll.Event)
+                        if c_type.startswith("repoll_ctl_op_t"):
+                            self.assertIs(py_type._type_, repoll.CtlOp)
+                        if c_type == "const sigset_t *":
+                            self.assertIs(py_type._type_, repoll._Sigset)
                         if c_type.startswith("uint64_t"):
                             self.assertIs(py_type._type_, ctypes.c_uint64)
                     else:
                         self.assertIs(py_type, scalar[c_type], f"parameter {c_type}")
+
+    def test_ctl_op_is_24_bytes_with_the_headers_offsets(self):
+        self.assertEqual(ctypes.sizeof(repoll.CtlOp), 24)
+        self.assertEqual(ctypes.alignment(repoll.CtlOp), 8)
+        offsets = {name: getattr(repoll.CtlOp, name).offset for name, _ in repoll.CtlOp._fields_}
+        self.assertEqual(offsets, {"op": 0, "fd": 4, "events": 8, "result": 12, "data": 16})
+        with open(HEADER) as f:
+            struct_text = re.search(r"struct repoll_ctl_op \{(.*?)\};", f.read(), re.S).group(1)
+        fields = re.findall(r"^\s*(\w+) (\w+);", re.sub(r"/\*.*?\*/", "", struct_text, flags=re.S), re.M)
+        self.assertEqual(fields, [("int32_t", "op"), ("int32_t", "fd"), ("uint32_t", "events"),
+                                  ("int32_t", "result"), ("uint64_t", "data")])
 
     def test_event_is_16_naturally_aligned_bytes(self):
         self.assertEqual(ctypes.sizeof(repoll.Event), 16)
@@ -175,10 +192,10 @@ class HeaderTest(unittest.TestCase):
 
     def test_strerror(self):
         self.assertEqual(repoll.strerror(-errno.EEXIST), "File exists")
-        self.assertEqual(repoll.strerror(errno.ENOENT), "No such file or directory")
         self.assertIn("panic", repoll.strerror(-repoll.EPANIC))
         self.assertEqual(repoll.strerror(0), "Success")
-        self.assertEqual(repoll.strerror(123456), "Unknown error")
+        self.assertEqual(repoll.strerror(errno.ENOENT), "Success", "a positive value is a count")
+        self.assertEqual(repoll.strerror(-123456), "Unknown error")
         with self.assertRaises(ValueError):
             repoll.strerror(2**40)
 
@@ -801,6 +818,181 @@ class SignalTest(PollerTest):
         self.assertIn(self.SIG, signal.sigpending(), "it stays pending, still blocked")
 
 
+class RegisterManyTest(PollerTest):
+    def eventfds(self, n):
+        fds = [os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC) for _ in range(n)]
+        for fd in fds:
+            self.addCleanup(os.close, fd)
+        return fds
+
+    def test_all_registered_with_the_fd_as_default_data(self):
+        p = self.poller(maxevents=64)
+        fds = self.eventfds(40)
+        p.register_many(fds, repoll.OUT)  # an eventfd is always writable
+        self.assertEqual(sorted(p.wait(0)), [(fd, repoll.OUT) for fd in sorted(fds)])
+        with self.assertRaises(FileExistsError):
+            p.register(fds[7], repoll.OUT)
+
+    def test_per_fd_events_and_data(self):
+        p = self.poller()
+        fds = self.eventfds(3)
+        os.eventfd_write(fds[1], 1)
+        p.register_many(fds, [repoll.IN, repoll.IN, repoll.OUT], [U64, 0, 2**63])
+        self.assertEqual(sorted(p.wait(0)), [(0, repoll.IN), (2**63, repoll.OUT)])
+
+    def test_file_objects(self):
+        p = self.poller()
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        p.register_many([a, b.fileno()], repoll.OUT, [1, 2])
+        self.assertEqual(sorted(p.wait(0)), [(1, repoll.OUT), (2, repoll.OUT)])
+
+    def test_a_failure_does_not_stop_the_others_and_all_are_listed(self):
+        p = self.poller()
+        fds = self.eventfds(4)
+        p.register(fds[1], repoll.OUT)
+        with self.assertRaises(FileExistsError) as cm:
+            p.register_many([fds[0], fds[1], 1 << 30, fds[2], fds[1]], repoll.OUT)
+        failures = [(i, type(e), e.errno) for i, e in cm.exception.failures]
+        self.assertEqual(failures, [(1, FileExistsError, errno.EEXIST), (2, OSError, errno.EBADF),
+                                    (4, FileExistsError, errno.EEXIST)])
+        self.assertEqual(sorted(d for d, _ in p.wait(0)), sorted([fds[0], fds[1], fds[2]]))
+
+    def test_values_c_cannot_hold_register_nothing(self):
+        p = self.poller()
+        fds = self.eventfds(2)
+        for bad in ([fds[0], 2**31], [fds[0], -2**31 - 1]):
+            with self.assertRaises(ValueError):
+                p.register_many(bad)
+        with self.assertRaises(ValueError):
+            p.register_many(fds, repoll.OUT, [1, 2**64])
+        with self.assertRaises(ValueError):
+            p.register_many(fds, [repoll.OUT, -1])
+        with self.assertRaises(ValueError):
+            p.register_many(fds, repoll.OUT, [1])
+        with self.assertRaises(TypeError):
+            p.register_many([fds[0], "3"])
+        self.assertEqual(p.wait(0), [], "nothing was registered")
+
+    def test_empty_and_unregister_many(self):
+        p = self.poller()
+        p.register_many([])
+        p.unregister_many([])
+        fds = self.eventfds(5)
+        p.register_many(fds, repoll.OUT)
+        p.unregister_many(fds[:4])
+        self.assertEqual(p.wait(0), [(fds[4], repoll.OUT)])
+        with self.assertRaises(FileNotFoundError) as cm:
+            p.unregister_many(fds)
+        self.assertEqual([i for i, _ in cm.exception.failures], [0, 1, 2, 3])
+        self.assertEqual(p.wait(0), [])
+
+    def test_closed_poller_is_ebadf(self):
+        p = repoll.Poller()
+        p.close()
+        with self.assertRaises(OSError) as cm:
+            p.register_many([0])
+        self.assertEqual(cm.exception.errno, errno.EBADF)
+
+
+class SigmaskTest(PollerTest):
+    """wait(sigmask=...): the signal is blocked in the thread and let in
+    only for the wait, atomically."""
+
+    SIG = signal.SIGUSR1
+
+    def setUp(self):
+        others = [t for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive()]
+        for t in others:
+            t.join(HANG)
+        self.ran = []
+        self.old_handler = signal.signal(self.SIG, lambda *a: self.ran.append(a[0]))
+        self.old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {self.SIG})
+        self.addCleanup(self.restore)
+
+    def restore(self):
+        if self.SIG in signal.sigpending():
+            signal.sigtimedwait({self.SIG}, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.old_mask)
+        signal.signal(self.SIG, self.old_handler)
+
+    def letting_in(self):
+        return signal.pthread_sigmask(signal.SIG_BLOCK, []) - {self.SIG}
+
+    def test_a_pending_signal_waits_for_the_mask_that_lets_it_in(self):
+        p = self.poller()
+        signal.pthread_kill(threading.get_ident(), self.SIG)
+        keep = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        t = time.monotonic()
+        self.assertEqual(p.wait(0.02, sigmask=keep), [])
+        self.assertGreaterEqual(time.monotonic() - t, 0.02)
+        self.assertEqual(self.ran, [])
+        self.assertIn(self.SIG, signal.sigpending())
+        self.assertEqual(p.wait(None, sigmask=self.letting_in()), [], "ended by the signal")
+        self.assertEqual(self.ran, [self.SIG], "the handler ran before wait() returned")
+        self.assertNotIn(self.SIG, signal.sigpending())
+        self.assertIn(self.SIG, signal.pthread_sigmask(signal.SIG_BLOCK, []), "still blocked")
+
+    def test_ready_events_are_returned_under_a_mask(self):
+        p = self.poller()
+        r, _ = ready_pipe(self)
+        p.register(r, repoll.IN, 5)
+        self.assertEqual(p.wait(HANG, sigmask=self.letting_in()), [(5, repoll.IN)])
+        self.assertEqual(p.wait(HANG, sigmask=[]), [(5, repoll.IN)])
+
+    @unittest.skipUnless(threading.current_thread() is threading.main_thread(), "needs the main thread")
+    def test_an_exception_from_the_handler_propagates(self):
+        class Stop(Exception):
+            pass
+
+        def handler(*_):
+            raise Stop()
+
+        signal.signal(self.SIG, handler)
+        p = self.poller()
+        signal.pthread_kill(threading.get_ident(), self.SIG)
+        with self.assertRaises(Stop):
+            p.wait(None, sigmask=self.letting_in())
+
+    def test_many_waiters_each_stopped_by_its_signal(self):
+        p = self.poller()
+        mask = self.letting_in()
+        for _ in range(20):
+            ready, results = threading.Barrier(5), []
+
+            def waiter():
+                ready.wait()
+                results.append(p.wait(None, sigmask=mask))
+
+            threads = [threading.Thread(target=waiter, daemon=True) for _ in range(4)]
+            for t in threads:
+                t.start()
+            ready.wait()
+            for t in threads:
+                signal.pthread_kill(t.ident, self.SIG)
+            for t in threads:
+                t.join(HANG)
+                self.assertFalse(t.is_alive(), "a waiter missed its signal")
+            self.assertEqual(results, [[]] * 4)
+
+    def test_bad_signal_numbers_are_value_errors(self):
+        p = self.poller()
+        for bad in ([0], [signal.NSIG], [-1]):
+            with self.assertRaises(ValueError):
+                p.wait(0, sigmask=bad)
+        with self.assertRaises(TypeError):
+            p.wait(0, sigmask=["SIGUSR1"])
+        self.assertEqual(p.wait(0, sigmask=signal.valid_signals()), [])
+
+    def test_timeouts_never_early_under_a_mask(self):
+        p = self.poller()
+        for timeout in (0, 1e-9, 0.001, 0.02):
+            t = time.monotonic_ns()
+            self.assertEqual(p.wait(timeout, sigmask=self.letting_in()), [])
+            self.assertGreaterEqual(time.monotonic_ns() - t, timeout * 1e9)
+
+
 # ---- lifetime ---------------------------------------------------------------
 
 class LifetimeTest(unittest.TestCase):
@@ -948,6 +1140,64 @@ class LoadingTest(unittest.TestCase):
         self.assertNotEqual(res.returncode, 0)
         self.assertIn("ImportError", res.stderr)
         self.assertIn("undefined symbol", res.stderr)
+
+
+class ApiJsonTest(unittest.TestCase):
+    """The constants come from repoll.json, found beside the loaded library."""
+
+    def _api_copy(self, tmp, change):
+        with open(os.path.join(ROOT, "include", "repoll.json")) as f:
+            api = json.load(f)
+        change(api)
+        path = os.path.join(tmp, "repoll.json")
+        with open(path, "w") as f:
+            json.dump(api, f)
+        return path
+
+    def test_constants_are_the_values_of_repoll_json(self):
+        def renumber(api):
+            for c in api["constants"]:
+                if c["name"] == "REPOLL_RDBAND":
+                    c["value"] = 12345
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self._api_copy(tmp, renumber)
+            res = run_python("import repoll; print(repoll.API_PATH, repoll.RDBAND, 'RDBAND' in repoll.__all__)",
+                             {"REPOLL_API_JSON": path})
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.split(), [path, "12345", "True"])
+
+    def test_build_tree_json_goes_with_the_build_tree_library(self):
+        self.assertEqual(os.path.realpath(repoll.API_PATH), os.path.join(ROOT, "include", "repoll.json"))
+
+    def test_installed_json_is_found_under_the_prefix_of_the_library(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            libdir = os.path.join(tmp, "prefix", "lib")
+            apidir = os.path.join(tmp, "prefix", "share", "repoll")
+            os.makedirs(libdir)
+            os.makedirs(apidir)
+            lib = os.path.join(libdir, "librepoll.so.0")
+            shutil.copy(os.path.realpath(repoll.LIBRARY_PATH), lib)
+            shutil.copy(os.path.join(ROOT, "include", "repoll.json"), apidir)
+            res = run_python("import repoll; print(repoll.API_PATH)", {"REPOLL_LIBRARY": lib})
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.strip(), os.path.join(apidir, "repoll.json"))
+
+    def test_missing_repoll_json_is_a_clear_import_error(self):
+        missing = os.path.join(tempfile.gettempdir(), "no-such-dir", "repoll.json")
+        res = run_python("import repoll", {"REPOLL_API_JSON": missing})
+        self.assertNotEqual(res.returncode, 0)
+        for expected in ("ImportError", missing, "REPOLL_API_JSON", "make install", "apidir"):
+            self.assertIn(expected, res.stderr)
+
+    def test_event_layout_that_differs_from_repoll_json_is_an_import_error(self):
+        def move(api):
+            for t in api["types"]:
+                if t["name"] == "repoll_event_t":
+                    t["fields"][1]["offset"] = 12
+        with tempfile.TemporaryDirectory() as tmp:
+            res = run_python("import repoll", {"REPOLL_API_JSON": self._api_copy(tmp, move)})
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("does not match repoll_event_t", res.stderr)
 
 
 # ---- examples ---------------------------------------------------------------

@@ -1,45 +1,47 @@
 //! Every `REPOLL_*` constant of the C API, as plain literals so that cbindgen
-//! can print them; the tests pin each to the kernel value it mirrors.
+//! can print them; the tests pin each to the kernel value it mirrors. The
+//! `u32` suffix makes cbindgen write a `u` (build/api then writes the value
+//! in hex), so that no language reads a mask as a negative number.
 
 /// Readable.
-pub const REPOLL_IN: u32 = 0x001;
+pub const REPOLL_IN: u32 = 0x001u32;
 /// Urgent data or an exceptional condition; may be requested alone.
-pub const REPOLL_PRI: u32 = 0x002;
+pub const REPOLL_PRI: u32 = 0x002u32;
 /// Writable.
-pub const REPOLL_OUT: u32 = 0x004;
+pub const REPOLL_OUT: u32 = 0x004u32;
 /// Error condition. Always reported; need not be requested.
-pub const REPOLL_ERR: u32 = 0x008;
+pub const REPOLL_ERR: u32 = 0x008u32;
 /// Hang-up. Always reported; need not be requested.
-pub const REPOLL_HUP: u32 = 0x010;
+pub const REPOLL_HUP: u32 = 0x010u32;
 /// Normal data readable.
-pub const REPOLL_RDNORM: u32 = 0x040;
+pub const REPOLL_RDNORM: u32 = 0x040u32;
 /// Priority band data readable.
-pub const REPOLL_RDBAND: u32 = 0x080;
+pub const REPOLL_RDBAND: u32 = 0x080u32;
 /// Normal data writable.
-pub const REPOLL_WRNORM: u32 = 0x100;
+pub const REPOLL_WRNORM: u32 = 0x100u32;
 /// Priority band data writable.
-pub const REPOLL_WRBAND: u32 = 0x200;
+pub const REPOLL_WRBAND: u32 = 0x200u32;
 /// Accepted for compatibility; Linux never reports it.
-pub const REPOLL_MSG: u32 = 0x400;
+pub const REPOLL_MSG: u32 = 0x400u32;
 /// The peer shut down its writing half (stream sockets).
-pub const REPOLL_RDHUP: u32 = 0x2000;
+pub const REPOLL_RDHUP: u32 = 0x2000u32;
 /// Add only: wake just one of several epoll instances waiting on the same
 /// file. Combines only with IN, OUT, ERR, HUP, WAKEUP and ET.
-pub const REPOLL_EXCLUSIVE: u32 = 0x1000_0000;
+pub const REPOLL_EXCLUSIVE: u32 = 0x1000_0000u32;
 /// Keep the system from suspending while the event is pending (needs
 /// CAP_BLOCK_SUSPEND; silently ignored by the kernel without it).
-pub const REPOLL_WAKEUP: u32 = 0x2000_0000;
+pub const REPOLL_WAKEUP: u32 = 0x2000_0000u32;
 /// Report once, then disarm until `repoll_modify` re-arms the fd.
-pub const REPOLL_ONESHOT: u32 = 0x4000_0000;
+pub const REPOLL_ONESHOT: u32 = 0x4000_0000u32;
 /// Edge-triggered: report a change once, not a state for as long as it lasts.
-pub const REPOLL_ET: u32 = 0x8000_0000;
+pub const REPOLL_ET: u32 = 0x8000_0000u32;
 
 /// Reported (never requested) by a `repoll_wake`.
-pub const REPOLL_WAKE: u32 = 0x0100_0000;
+pub const REPOLL_WAKE: u32 = 0x0100_0000u32;
 /// Reported (never requested) by an expired timer.
-pub const REPOLL_TIMER: u32 = 0x0200_0000;
+pub const REPOLL_TIMER: u32 = 0x0200_0000u32;
 /// Reported (never requested) by a delivered signal.
-pub const REPOLL_SIGNAL: u32 = 0x0400_0000;
+pub const REPOLL_SIGNAL: u32 = 0x0400_0000u32;
 
 /// `repoll_ctl` op: register an fd.
 pub const REPOLL_CTL_ADD: i32 = 1;
@@ -57,9 +59,9 @@ pub const REPOLL_RETRY_EINTR: i32 = 1;
 
 /// `repoll_features` bit: the kernel has epoll_pwait2, so `repoll_wait_ns`
 /// waits with nanosecond precision.
-pub const REPOLL_FEATURE_PWAIT2: u32 = 0x1;
+pub const REPOLL_FEATURE_PWAIT2: u32 = 0x1u32;
 /// `repoll_features` bit: the kernel accepts REPOLL_EXCLUSIVE.
-pub const REPOLL_FEATURE_EXCLUSIVE: u32 = 0x2;
+pub const REPOLL_FEATURE_EXCLUSIVE: u32 = 0x2u32;
 
 /// Error code beyond errno (returned negated): a Rust panic was caught at the
 /// library boundary. The handle is still usable; please report the bug.

@@ -10,6 +10,7 @@
 use std::os::raw::c_int;
 use std::ptr::NonNull;
 
+use super::repoll_ctl_op;
 use crate::event::Event;
 use crate::poller::Poller;
 
@@ -117,4 +118,25 @@ pub(crate) unsafe fn events_mut<'a>(
     // SAFETY: non-NULL, aligned (a C array of repoll_event_t), and the caller
     // guarantees `len` writable events that nothing else touches meanwhile.
     Ok(unsafe { std::slice::from_raw_parts_mut(events.as_ptr(), len) })
+}
+
+/// The ops array of `repoll_ctl_batch` as a slice: empty for `len == 0`
+/// (whatever `ops`), `-EINVAL` for `len < 0` or a NULL `ops` with `len > 0`.
+///
+/// # Safety
+/// A non-NULL `ops` must be valid for reads and writes of `len` ops and not
+/// be accessed by anyone else during the call.
+pub(crate) unsafe fn ops_mut<'a>(
+    ops: *mut repoll_ctl_op,
+    len: c_int,
+) -> Result<&'a mut [repoll_ctl_op], c_int> {
+    let len = usize::try_from(len).map_err(|_| -libc::EINVAL)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    let ops = NonNull::new(ops).ok_or(-libc::EINVAL)?;
+    // SAFETY: non-NULL, aligned (a C array of repoll_ctl_op_t), and the
+    // caller guarantees `len` ops that nothing else touches meanwhile. A
+    // c_int count of 24-byte ops cannot exceed isize::MAX bytes.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ops.as_ptr(), len) })
 }

@@ -23,7 +23,7 @@ use std::os::raw::{c_char, c_int};
 use boundary::{boundary, to_c};
 pub use constants::*;
 pub use handle::repoll;
-use handle::{events_mut, write_out, Call};
+use handle::{events_mut, ops_mut, write_out, Call};
 
 /// Enters a call on handle `$ep` for the rest of the enclosing function (or
 /// boundary closure), returning -EINVAL for NULL and -EBADF once closed.
@@ -124,10 +124,89 @@ pub unsafe extern "C" fn repoll_ctl(
 ) -> c_int {
     boundary!({
         let call = enter!(ep);
-        let Some(op) = Op::from_raw(op) else {
-            return -libc::EINVAL;
+        ctl(&call, op, fd, events, data)
+    })
+}
+
+/// One `repoll_ctl` on a handle already entered.
+#[inline]
+fn ctl(call: &Call, op: c_int, fd: c_int, events: u32, data: u64) -> c_int {
+    let Some(op) = Op::from_raw(op) else {
+        return -libc::EINVAL;
+    };
+    to_c(call.ctl(op, fd, events, data).map(|()| 0))
+}
+
+/// One operation of `repoll_ctl_batch`: the arguments of one `repoll_ctl`
+/// call, and its result. 24 bytes, alignment 8, the same on every
+/// architecture.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct repoll_ctl_op {
+    /// `REPOLL_CTL_ADD`, `REPOLL_CTL_MOD` or `REPOLL_CTL_DEL`.
+    pub op: i32,
+    /// The fd to register, change or remove.
+    pub fd: i32,
+    /// The interest, as for `repoll_ctl` (ignored for a delete).
+    pub events: u32,
+    /// Written by the library: 0 or the negative errno `repoll_ctl` would
+    /// have returned. The only field the library writes.
+    pub result: i32,
+    /// Reported back unchanged by `repoll_wait` (ignored for a delete).
+    pub data: u64,
+}
+
+/// See `struct repoll_ctl_op`.
+pub type repoll_ctl_op_t = repoll_ctl_op;
+
+const _: () = assert!(
+    std::mem::size_of::<repoll_ctl_op>() == 24 && std::mem::align_of::<repoll_ctl_op>() == 8
+);
+
+/// Applies `n` registrations in one call, each as `repoll_ctl` would, in
+/// array order, writing each one's return value to its `result`.
+///
+/// For each `ops[i]`, exactly what `repoll_ctl(ep, ops[i].op, ops[i].fd,
+/// ops[i].events, ops[i].data)` would do. A failing op does not stop the
+/// others, and a later op sees the effect of an earlier one (an ADD then a
+/// MOD of the same fd works). Nothing but the `result` fields is written.
+///
+/// Each `result` is 0 or one of the errors `repoll_ctl` documents (-EEXIST,
+/// -ENOENT, -EBADF, -EPERM, -EINVAL for an unknown `op`, bad `events` bits
+/// or one of the library's own fds, -ELOOP, -ENOMEM, -ENOSPC).
+///
+/// Returns the number of ops that succeeded (0..n), or, with no op applied
+/// and no `result` written: -EINVAL (NULL handle whatever `n`, NULL `ops`
+/// with `n` > 0, `n` < 0), -EBADF (the handle is closed). `n` == 0 returns 0
+/// (and `ops` may then be NULL).
+///
+/// Directions: `ops` inout. Only each op's `result` is written; the other
+/// fields are read.
+///
+/// Thread rules: as `repoll_ctl`, op by op: a concurrent call may see some
+/// of the ops applied and not yet the others. Does not allocate and takes no
+/// lock: a loop of epoll_ctl(2) calls inside the library, for languages whose
+/// every foreign call is expensive.
+#[no_mangle]
+pub unsafe extern "C" fn repoll_ctl_batch(
+    ep: *mut repoll_t,
+    ops: *mut repoll_ctl_op_t,
+    n: c_int,
+) -> c_int {
+    boundary!({
+        let call = enter!(ep);
+        // SAFETY: the C contract: `ops` holds `n` ops that nothing else
+        // accesses during the call.
+        let ops = match unsafe { ops_mut(ops, n) } {
+            Ok(ops) => ops,
+            Err(code) => return code,
         };
-        to_c(call.ctl(op, fd, events, data).map(|()| 0))
+        let mut succeeded = 0;
+        for op in ops {
+            op.result = ctl(&call, op.op, op.fd, op.events, op.data);
+            succeeded += c_int::from(op.result == 0);
+        }
+        succeeded
     })
 }
 
@@ -178,7 +257,7 @@ pub unsafe extern "C" fn repoll_delete(ep: *mut repoll_t, fd: c_int) -> c_int {
 ///
 /// Borrows `events` for the call only. Any `maxevents` that the array really
 /// holds is accepted; nothing is allocated and no lock is taken. Several
-/// threads may wait on the same handle at once.
+/// threads may wait on the same handle at once. Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait(
     ep: *mut repoll_t,
@@ -202,6 +281,7 @@ pub unsafe extern "C" fn repoll_wait(
 /// milliseconds (0 stays 0), so it never returns before the timeout passed.
 /// `repoll_features()` tells which applies. Huge values are never wrapped
 /// into "block forever". Same returns and rules as `repoll_wait`.
+/// Directions: `events` out.
 #[no_mangle]
 pub unsafe extern "C" fn repoll_wait_ns(
     ep: *mut repoll_t,
@@ -210,20 +290,85 @@ pub unsafe extern "C" fn repoll_wait_ns(
     timeout_ns: i64,
 ) -> c_int {
     // SAFETY: forwards the caller's guarantees unchanged.
-    boundary!(unsafe { wait(ep, events, maxevents, Timeout::from_nanos(timeout_ns)) })
+    boundary!(unsafe { wait(ep, events, maxevents, Timeout::from_nanos(timeout_ns), None) })
+}
+
+/// `repoll_wait_ns` with the thread's signal mask set to `*sigmask` for the
+/// wait only, atomically, as epoll_pwait2(2) does.
+///
+/// A signal that `*sigmask` unblocks can interrupt the wait but can never
+/// arrive between the mask change and the sleep, which swapping the mask
+/// with pthread_sigmask around `repoll_wait` cannot promise. Typical use:
+/// keep a signal blocked, test a flag its handler sets, then wait with a
+/// mask that unblocks it.
+///
+/// `sigmask` NULL makes it exactly `repoll_wait_ns` (a REPOLL_RETRY_EINTR
+/// handle then retries after a handler as usual). With a mask, a signal
+/// handler that runs during the wait makes it return -EINTR, also on a
+/// REPOLL_RETRY_EINTR handle (interrupting the wait is the mask's point); a
+/// signal that the mask lets in and that is already pending when the wait
+/// would sleep is delivered then, and gives -EINTR at once.
+///
+/// Timeouts as `repoll_wait_ns`: on kernels without epoll_pwait2 the wait
+/// uses epoll_pwait(2) with the timeout rounded UP to whole milliseconds.
+/// Timers, signals and wakes of the handle work as with `repoll_wait`; every
+/// system call of the wait that can sleep runs with `*sigmask`, and between
+/// them (the library may make several) the thread has its own mask again, so
+/// a signal arriving there stays pending until the next one, which returns
+/// -EINTR. A signal added with `repoll_signal_add` must stay blocked in
+/// `*sigmask` too, or it goes to its handler (or default action) instead of
+/// being reported.
+///
+/// Returns the number of events written (0 when the timeout passed), or:
+/// -EINVAL (NULL handle whatever the other arguments, NULL `events`,
+/// `maxevents` <= 0), -EINTR (a signal handler ran), -EBADF (the handle was
+/// closed, as for `repoll_wait`).
+///
+/// Directions: `events` out. `*sigmask` is only read, during the call.
+///
+/// Thread rules: as `repoll_wait`. Nothing is allocated and no lock is taken;
+/// the thread's own mask is never changed (no pthread_sigmask).
+#[no_mangle]
+pub unsafe extern "C" fn repoll_pwait(
+    ep: *mut repoll_t,
+    events: *mut repoll_event_t,
+    maxevents: c_int,
+    timeout_ns: i64,
+    sigmask: *const libc::sigset_t,
+) -> c_int {
+    boundary!({
+        // SAFETY: the C contract: a non-NULL `sigmask` points to a sigset_t
+        // that stays unchanged during the call.
+        let sigmask = unsafe { sigmask.as_ref() };
+        // SAFETY: forwards the caller's guarantees unchanged.
+        unsafe {
+            wait(
+                ep,
+                events,
+                maxevents,
+                Timeout::from_nanos(timeout_ns),
+                sigmask,
+            )
+        }
+    })
 }
 
 /// # Safety
 /// As for `repoll_wait`: a live handle, an array of `maxevents` events.
-///
-/// Inlined into both callers, so the timeout stays in registers and the
-/// fixed cost of a wait is one call deep.
+/// Always inlined: for `repoll_wait` and `repoll_wait_ns` the mask is a
+/// constant None that then costs nothing.
 #[inline(always)]
-unsafe fn wait(ep: *mut repoll_t, events: *mut Event, maxevents: c_int, timeout: Timeout) -> c_int {
+unsafe fn wait(
+    ep: *mut repoll_t,
+    events: *mut Event,
+    maxevents: c_int,
+    timeout: Timeout,
+    sigmask: Option<&libc::sigset_t>,
+) -> c_int {
     let call = enter!(ep);
     // SAFETY: the C contract: `events` holds `maxevents` writable events.
     match unsafe { events_mut(events, maxevents) } {
-        Ok(events) => to_c(call.wait(events, timeout).map(|n| n as c_int)),
+        Ok(events) => to_c(call.wait(events, timeout, sigmask).map(|n| n as c_int)),
         Err(code) => code,
     }
 }
@@ -405,8 +550,9 @@ pub unsafe extern "C" fn repoll_signal_delete(ep: *mut repoll_t, signo: c_int) -
     })
 }
 
-/// A description of any return code of this library (negative or positive
-/// errno values, REPOLL_EPANIC; "Unknown error" for anything else).
+/// A description of any return value of this library: "Success" for 0 and
+/// any positive count, the errno's message for a negated errno value, one
+/// for -REPOLL_EPANIC, and "Unknown error" for any other negative value.
 ///
 /// Returns a static, NUL-terminated string, never NULL; the caller must not
 /// free it. Thread-safe and independent of the locale.

@@ -4,12 +4,20 @@ use std::ffi::CStr;
 
 use super::constants::REPOLL_EPANIC;
 
-/// The message for a code, positive or negated.
+/// The message for a return value: "Success" for 0 and any positive count
+/// (a count is not an error), else that of the negated errno or library code.
 pub(crate) fn message(code: i32) -> &'static CStr {
-    match code.unsigned_abs() as i32 {
-        0 => c"Success",
-        REPOLL_EPANIC => c"Internal error in repoll (a Rust panic was caught; please report it)",
-        errno => errno_message(errno).unwrap_or(c"Unknown error"),
+    if code >= 0 {
+        return c"Success";
+    }
+    match code.unsigned_abs() {
+        n if n == REPOLL_EPANIC.unsigned_abs() => {
+            c"Internal error in repoll (a Rust panic was caught; please report it)"
+        }
+        n => i32::try_from(n)
+            .ok()
+            .and_then(errno_message)
+            .unwrap_or(c"Unknown error"),
     }
 }
 
@@ -155,15 +163,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn negative_and_positive_codes_name_the_same_error() {
+    fn negative_codes_name_their_error() {
         assert_eq!(message(-libc::EINVAL), c"Invalid argument");
-        assert_eq!(message(libc::EINVAL), c"Invalid argument");
         assert_eq!(message(-libc::EBADF), c"Bad file descriptor");
     }
 
     #[test]
+    fn zero_and_every_positive_count_are_success() {
+        for count in [0, 1, libc::EINVAL, REPOLL_EPANIC, 123456, i32::MAX] {
+            assert_eq!(message(count), c"Success", "{count}");
+        }
+    }
+
+    #[test]
     fn every_code_has_a_message() {
-        assert_eq!(message(123456), c"Unknown error");
+        assert_eq!(message(-123456), c"Unknown error");
         assert_eq!(message(i32::MIN), c"Unknown error");
         assert!(message(-REPOLL_EPANIC)
             .to_bytes()

@@ -59,19 +59,95 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
-/// The C compiler as the cc crate finds it for this target (honours CC and
-/// CFLAGS), with the project's warning flags.
-pub fn compiler() -> Command {
-    let mut cmd = cc::Build::new()
+/// The flags every C program built against the library gets, from
+/// c_tests/cflags (the one place that defines them; the Makefile and the
+/// benchmarks read it too).
+pub fn c_flags() -> Vec<&'static str> {
+    include_str!("../../c_tests/cflags")
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .collect()
+}
+
+/// The warning flags of c_flags() alone (for C++ and for other standards).
+pub fn warning_flags() -> Vec<&'static str> {
+    c_flags()
+        .into_iter()
+        .filter(|f| f.starts_with("-W"))
+        .collect()
+}
+
+/// A compiler as the cc crate finds it for this target (honours CC / CXX
+/// and CFLAGS / CXXFLAGS), or `REPOLL_C_CC` when set (a sanitizer run may
+/// need clang), at -O1 with debug info.
+fn cc_build(cpp: bool) -> cc::Build {
+    let mut build = cc::Build::new();
+    build
         .cargo_metadata(false)
+        .cpp(cpp)
         .target(env!("REPOLL_TARGET"))
         .host(env!("REPOLL_HOST"))
         .opt_level(1)
-        .debug(true)
-        .get_compiler()
-        .to_command();
-    cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-pthread"]);
+        .debug(true);
+    if let Some(cc) = env_words("REPOLL_C_CC").first().filter(|_| !cpp) {
+        build.compiler(cc);
+    }
+    build
+}
+
+/// The C compiler with c_flags().
+pub fn compiler() -> Command {
+    let mut cmd = cc_build(false).get_compiler().to_command();
+    cmd.args(c_flags());
     cmd
+}
+
+/// The C++ compiler with warning_flags() (each caller picks its standard).
+pub fn cxx_compiler() -> Command {
+    let mut cmd = cc_build(true).get_compiler().to_command();
+    cmd.args(warning_flags());
+    cmd
+}
+
+/// An environment variable split into words; empty when unset.
+pub fn env_words(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .map(|v| v.split_whitespace().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// What a sanitizer or valgrind run adds to every C program: compiler flags
+/// (`REPOLL_C_CFLAGS`) and a command that runs each program
+/// (`REPOLL_C_WRAPPER`, e.g. "valgrind --error-exitcode=99 …").
+pub struct Instrumentation {
+    pub cflags: Vec<String>,
+    pub wrapper: Vec<String>,
+}
+
+pub fn instrumentation() -> Instrumentation {
+    Instrumentation {
+        cflags: env_words("REPOLL_C_CFLAGS"),
+        wrapper: env_words("REPOLL_C_WRAPPER"),
+    }
+}
+
+impl Instrumentation {
+    /// A command running `bin` with `args`, under the wrapper if there is one.
+    pub fn command(&self, bin: &Path) -> Command {
+        match self.wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut cmd = Command::new(first);
+                cmd.args(rest).arg(bin);
+                cmd
+            }
+            None => Command::new(bin),
+        }
+    }
+
+    pub fn cflags(&self) -> Vec<&str> {
+        self.cflags.iter().map(String::as_str).collect()
+    }
 }
 
 /// How a C program gets the library.
@@ -171,4 +247,62 @@ pub fn assert_success(what: &str, out: &Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The exit status of a C program that cannot run here (automake's): it
+/// prints "skipped: <reason>" first (c_tests/check.h, skip_test).
+pub const EXIT_SKIPPED: i32 = 77;
+
+/// How a C test ended, when it did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran; `skipped_parts` are the parts it said could not run here.
+    Passed { skipped_parts: Vec<String> },
+    /// It could not run here, for this reason.
+    Skipped(String),
+}
+
+/// The "skipped: " lines a program printed, without that prefix.
+fn skip_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("skipped: "))
+        .map(String::from)
+        .collect()
+}
+
+/// Reads a C test's result: exit 0 passes, EXIT_SKIPPED with a reason is a
+/// skip; anything else (a skip that gives no reason included) panics with
+/// the program's output.
+pub fn outcome(what: &str, out: &Output) -> Outcome {
+    let reasons = skip_lines(out);
+    if out.status.code() == Some(EXIT_SKIPPED) && !reasons.is_empty() {
+        return Outcome::Skipped(reasons.join("; "));
+    }
+    assert_success(what, out);
+    Outcome::Passed {
+        skipped_parts: reasons,
+    }
+}
+
+/// Tells whoever runs the tests about a skip. libtest has no "skipped"
+/// result and shows a passing test's output only with --nocapture, but its
+/// capture takes only the print macros: a write to the stderr handle goes
+/// to the terminal (or CI log) whatever the options, one line per skip.
+pub fn report_skip(test: &str, reason: &str) {
+    use std::io::Write;
+    let line = format!("skipped: {test}: {reason}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// Reports what `outcome` found skipped, if anything.
+pub fn report_outcome(test: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::Skipped(reason) => report_skip(test, reason),
+        Outcome::Passed { skipped_parts } => {
+            for part in skipped_parts {
+                report_skip(test, part);
+            }
+        }
+    }
 }
