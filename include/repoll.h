@@ -434,9 +434,13 @@ int repoll_close(repoll_t *ep);
 /**
  * The epoll fd of the handle, to nest it in another event loop (it becomes
  * readable when `repoll_wait` would return events). The fd stays owned by the
- * handle: do not close it, and do not use it after `repoll_close`.
+ * handle: do not close it, and do not use it after `repoll_close`. The first
+ * call gives the handle one more internal fd (a timerfd, so that a due timer
+ * makes the epoll fd readable too; timers need none otherwise).
  *
- * Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed).
+ * Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed), -EMFILE /
+ * -ENOMEM / -ENOSPC (the first call: the fd limit, memory,
+ * max_user_watches).
  */
 int repoll_fd(const repoll_t *ep);
 

@@ -101,7 +101,7 @@ impl Poller {
         let own = &self.internal;
         // Lazily created fds read as -1 until they exist; a negative fd is
         // the kernel's to reject (EBADF).
-        if fd >= 0 && (fd == own.waker.fd() || fd == own.signals.fd()) {
+        if fd >= 0 && (fd == own.waker.fd() || fd == own.timers.fd() || fd == own.signals.fd()) {
             return Err(einval());
         }
         self.epoll.ctl(op, fd, events, data)
@@ -126,7 +126,7 @@ impl Poller {
         timeout: Timeout,
         sigmask: Option<&libc::sigset_t>,
     ) -> io::Result<usize> {
-        if self.internal.needs_loop.load(Ordering::Relaxed) || timeout.exceeds_one_ms_wait() {
+        if self.internal.needs_loop.load(Ordering::SeqCst) || timeout.exceeds_one_ms_wait() {
             return self.wait_until_deadline(events, timeout, sigmask);
         }
         // The common case: exactly one system call, and no call that is not
@@ -145,7 +145,7 @@ impl Poller {
     /// way.
     #[inline(always)]
     pub(crate) fn wait_ms(&self, events: &mut [Event], ms: libc::c_int) -> io::Result<usize> {
-        if self.internal.needs_loop.load(Ordering::Relaxed) {
+        if self.internal.needs_loop.load(Ordering::SeqCst) {
             return self.wait_until_deadline(events, Timeout::from_millis(ms), None);
         }
         let n = self.epoll.wait_ms(events, ms)?;
@@ -281,12 +281,18 @@ impl Poller {
         let own = &self.internal;
         // A wait that started before the handle's first timer (or signal)
         // is not counted as blocked: kick it, so it takes the timers path.
-        let first_source = !own.needs_loop.load(Ordering::Acquire);
+        // Only if some call is in flight besides this one: an idle handle
+        // (a nested one, say) gets no spurious readiness. The store and the
+        // count are sequentially consistent, as are a wait's count and load
+        // of the flag: one side sees the other.
+        let first_source = !own.needs_loop.load(Ordering::SeqCst);
+        let mut kick_waits = false;
         if first_source {
-            own.needs_loop.store(true, Ordering::Release);
+            own.needs_loop.store(true, Ordering::SeqCst);
+            kick_waits = self.calls.others_in_flight();
         }
         let (id, earliest) = own.timers.add(first, interval, data)?;
-        if first_source || earliest {
+        if kick_waits || earliest {
             // A kick cannot fail in a way that matters: EAGAIN means the
             // waker is readable already.
             let _ = own.waker.wake();
@@ -321,13 +327,14 @@ impl Poller {
     /// own slot, so each has room for at least one event.
     fn deliver(&self, events: &mut [Event], n: usize) -> io::Result<usize> {
         let own = &*self.internal;
-        let (waker, signals) = (token(&own.waker), token(&own.signals));
-        let (mut woken, mut signalled) = (false, false);
+        let (waker, timers, signals) = (token(&own.waker), token(&own.timers), token(&own.signals));
+        let (mut woken, mut timed, mut signalled) = (false, false, false);
         let mut kept = 0;
         for i in 0..n {
             let ev = events[i];
             match ev.data {
                 d if d == waker => woken = true,
+                d if d == timers => timed = true,
                 d if d == signals => signalled = true,
                 _ => {
                     events[kept] = ev;
@@ -344,6 +351,10 @@ impl Poller {
             if own.caller_woke.swap(false, Ordering::AcqRel) {
                 out.push(0, interest::WAKE);
             }
+        }
+        if timed {
+            // The nest timerfd: the wait reports what is due after this.
+            own.timers.rearm();
         }
         if signalled {
             let room = out.room();
@@ -384,6 +395,19 @@ impl Filled<'_> {
             reserved: 0,
         };
         self.len += 1;
+    }
+}
+
+impl Poller {
+    /// The epoll fd, handed out to be nested in another loop: from now on a
+    /// due timer makes it readable too (a timerfd, armed at the earliest
+    /// deadline), as a ready fd does.
+    pub(crate) fn nest_fd(&self) -> io::Result<RawFd> {
+        let token = token(&self.internal.timers);
+        self.internal
+            .timers
+            .nest(|fd| self.epoll.ctl(Op::Add, fd, interest::IN, token))?;
+        Ok(self.epoll.as_raw_fd())
     }
 }
 

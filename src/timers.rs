@@ -13,19 +13,36 @@
 //! `blocked`, so either the wait sees the new deadline before it sleeps or
 //! the adder sees the wait and kicks it.
 //!
+//! A handle whose epoll fd was handed out to be nested in another loop
+//! (`repoll_fd`) must become readable when a timer is due even though no one
+//! waits in it: only then does it get a timerfd, armed at the earliest
+//! deadline ([`Timers::nest`]).
+//!
 //! The mutex is taken by add, cancel, and a wait that finds a timer due;
 //! never held while blocking.
 
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::sys::monotonic_ns;
+use crate::sys::{cvt, monotonic_ns, owned};
 use crate::timer_queue::{Expired, TimerQueue};
 
 #[derive(Debug)]
+struct State {
+    queue: TimerQueue,
+    /// The timerfd of a nested handle, and the deadline it is armed for
+    /// (u64::MAX: disarmed).
+    nest: Option<(OwnedFd, u64)>,
+}
+
+#[derive(Debug)]
 pub(crate) struct Timers {
-    queue: Mutex<TimerQueue>,
+    state: Mutex<State>,
+    /// The nest timerfd's number (-1: none), readable without the lock so
+    /// ctl can refuse it cheaply.
+    fd_number: AtomicI32,
     /// The earliest deadline (CLOCK_MONOTONIC ns; u64::MAX: no timer),
     /// readable without the lock. Written under the lock.
     earliest: AtomicU64,
@@ -45,7 +62,11 @@ impl Drop for Blocking<'_> {
 impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
-            queue: Mutex::new(TimerQueue::new()),
+            state: Mutex::new(State {
+                queue: TimerQueue::new(),
+                nest: None,
+            }),
+            fd_number: AtomicI32::new(-1),
             earliest: AtomicU64::new(u64::MAX),
             blocked: AtomicUsize::new(0),
         }
@@ -62,15 +83,17 @@ impl Timers {
         data: u64,
     ) -> io::Result<(u64, bool)> {
         let deadline = monotonic_ns().saturating_add(first_ns);
-        let mut queue = self.lock();
-        let id = queue
+        let mut st = self.lock();
+        let id = st
+            .queue
             .insert(deadline, interval_ns, data)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
         let earliest = deadline < self.earliest.load(Ordering::Relaxed);
         if earliest {
             self.earliest.store(deadline, Ordering::SeqCst);
+            st.arm(deadline);
         }
-        drop(queue);
+        drop(st);
         Ok((id, earliest && self.blocked.load(Ordering::SeqCst) > 0))
     }
 
@@ -78,11 +101,13 @@ impl Timers {
     /// wait sleeping until the cancelled deadline wakes for nothing, finds
     /// nothing due, and sleeps again.
     pub(crate) fn cancel(&self, id: u64) -> io::Result<()> {
-        let mut queue = self.lock();
-        if !queue.cancel(id) {
+        let mut st = self.lock();
+        if !st.queue.cancel(id) {
             return Err(io::Error::from_raw_os_error(libc::ENOENT));
         }
-        self.publish(&queue);
+        // A nest timerfd stays armed: if it fires for nothing, the wait
+        // re-arms it.
+        self.publish(&st.queue);
         Ok(())
     }
 
@@ -107,14 +132,53 @@ impl Timers {
     /// slack (50 µs for an ordinary thread) after the deadline, so timers due
     /// close together share one wake-up.
     pub(crate) fn expire(&self, now: u64, room: usize, mut emit: impl FnMut(Expired)) {
-        let mut queue = self.lock();
+        let mut st = self.lock();
         for _ in 0..room {
-            match queue.pop_expired(now) {
+            match st.queue.pop_expired(now) {
                 Some(e) => emit(e),
                 None => break,
             }
         }
-        self.publish(&queue);
+        self.publish(&st.queue);
+        let next = st.queue.next_deadline().unwrap_or(u64::MAX);
+        st.arm(next);
+    }
+
+    /// Gives the handle a timerfd armed at the earliest deadline, registered
+    /// by `register` (in the handle's epoll instance), so that the epoll fd
+    /// becomes readable when a timer is due; once per handle.
+    pub(crate) fn nest(&self, register: impl FnOnce(RawFd) -> io::Result<()>) -> io::Result<()> {
+        let mut st = self.lock();
+        if st.nest.is_some() {
+            return Ok(());
+        }
+        // SAFETY: no pointer arguments; the fd returned is new and ours.
+        let fd = owned(cvt(unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_CLOEXEC | libc::TFD_NONBLOCK,
+            )
+        })?);
+        register(fd.as_raw_fd())?;
+        self.fd_number.store(fd.as_raw_fd(), Ordering::Relaxed);
+        st.nest = Some((fd, u64::MAX));
+        let next = st.queue.next_deadline().unwrap_or(u64::MAX);
+        st.arm(next);
+        Ok(())
+    }
+
+    /// The nest timerfd fired: re-arms it at the earliest deadline, which
+    /// also makes it unreadable until then (a due timer is then reported by
+    /// the wait, whose expiry re-arms it for the next).
+    pub(crate) fn rearm(&self) {
+        let mut st = self.lock();
+        let next = st.queue.next_deadline().unwrap_or(u64::MAX);
+        st.arm_always(next);
+    }
+
+    /// The nest timerfd's number, -1 when the handle has none.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd_number.load(Ordering::Relaxed)
     }
 
     /// Stores the queue's earliest deadline where waits read it, after a
@@ -127,16 +191,87 @@ impl Timers {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, TimerQueue> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock (a bug) must not wedge every later
         // call: the queue's invariants hold between its method calls.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl State {
+    /// Arms the nest timerfd, if any, for `deadline` unless it already is.
+    fn arm(&mut self, deadline: u64) {
+        if matches!(self.nest, Some((_, armed)) if armed != deadline) {
+            self.arm_always(deadline);
+        }
+    }
+
+    /// Arms the nest timerfd, if any, for an absolute CLOCK_MONOTONIC
+    /// `deadline` (u64::MAX disarms; 0 would too, so it becomes 1).
+    fn arm_always(&mut self, deadline: u64) {
+        let Some((fd, armed)) = &mut self.nest else {
+            return;
+        };
+        let at = |ns: u64| libc::timespec {
+            tv_sec: (ns / 1_000_000_000) as libc::time_t,
+            tv_nsec: (ns % 1_000_000_000) as libc::c_long,
+        };
+        let spec = libc::itimerspec {
+            it_interval: at(0),
+            it_value: if deadline == u64::MAX {
+                at(0)
+            } else {
+                at(deadline.max(1))
+            },
+        };
+        // SAFETY: `spec` is a valid itimerspec; a NULL old value is allowed.
+        let res = unsafe {
+            libc::timerfd_settime(
+                fd.as_raw_fd(),
+                libc::TFD_TIMER_ABSTIME,
+                &spec,
+                std::ptr::null_mut(),
+            )
+        };
+        // It cannot fail with a valid fd and time; if it somehow did, the
+        // next arm retries.
+        *armed = if res == 0 { deadline } else { 0 };
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nested_handle_s_timerfd_is_readable_exactly_when_a_timer_is_due() {
+        let timers = Timers::new();
+        let (_, _) = timers.add(3_600_000_000_000, 0, 1).unwrap();
+        let mut registered = -1;
+        timers
+            .nest(|fd| {
+                registered = fd;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(timers.fd(), registered);
+        let readable = || {
+            let mut pfd = libc::pollfd {
+                fd: registered,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, no wait.
+            unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
+        };
+        assert!(!readable(), "armed an hour away");
+        let (_, _) = timers.add(0, 0, 2).unwrap();
+        assert!(readable(), "a due timer makes it readable");
+        let mut fired = Vec::new();
+        timers.expire(monotonic_ns(), 8, |e| fired.push(e.data));
+        assert_eq!(fired, [2]);
+        assert!(!readable(), "re-armed for the hour-long timer");
+    }
 
     #[test]
     fn an_earlier_timer_asks_for_a_kick_only_while_a_wait_is_blocked() {

@@ -17,7 +17,6 @@ pub mod constants;
 mod handle;
 mod strerror;
 
-use std::os::fd::AsRawFd;
 use std::os::raw::{c_char, c_int};
 
 use boundary::{boundary, to_c};
@@ -406,14 +405,18 @@ pub unsafe extern "C" fn repoll_close(ep: *mut repoll_t) -> c_int {
 
 /// The epoll fd of the handle, to nest it in another event loop (it becomes
 /// readable when `repoll_wait` would return events). The fd stays owned by the
-/// handle: do not close it, and do not use it after `repoll_close`.
+/// handle: do not close it, and do not use it after `repoll_close`. The first
+/// call gives the handle one more internal fd (a timerfd, so that a due timer
+/// makes the epoll fd readable too; timers need none otherwise).
 ///
-/// Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed).
+/// Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed), -EMFILE /
+/// -ENOMEM / -ENOSPC (the first call: the fd limit, memory,
+/// max_user_watches).
 #[no_mangle]
 pub unsafe extern "C" fn repoll_fd(ep: *const repoll_t) -> c_int {
     boundary!({
         let call = enter!(ep);
-        call.as_raw_fd()
+        to_c(call.nest_fd())
     })
 }
 
