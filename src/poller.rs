@@ -291,7 +291,10 @@ impl Poller {
             own.needs_loop.store(true, Ordering::SeqCst);
             kick_waits = self.calls.others_in_flight();
         }
-        let (id, earliest) = own.timers.add(first, interval, data)?;
+        let token = token(&own.timers);
+        let (id, earliest) = own.timers.add(first, interval, data, |fd| {
+            self.epoll.ctl(Op::Add, fd, interest::IN, token)
+        })?;
         if kick_waits || earliest {
             // A kick cannot fail in a way that matters: EAGAIN means the
             // waker is readable already.

@@ -32,8 +32,11 @@ use crate::timer_queue::{Expired, TimerQueue};
 #[derive(Debug)]
 struct State {
     queue: TimerQueue,
-    /// The timerfd of a nested handle, and the deadline it is armed for
-    /// (u64::MAX: disarmed).
+    /// The handle's epoll fd was handed out to be nested: its timers need
+    /// the timerfd below (created with the first of them).
+    nested: bool,
+    /// The timerfd of a nested handle with timers, and the deadline it is
+    /// armed for (u64::MAX: disarmed).
     nest: Option<(OwnedFd, u64)>,
 }
 
@@ -64,6 +67,7 @@ impl Timers {
         Timers {
             state: Mutex::new(State {
                 queue: TimerQueue::new(),
+                nested: false,
                 nest: None,
             }),
             fd_number: AtomicI32::new(-1),
@@ -75,15 +79,20 @@ impl Timers {
     /// Adds a timer due `first_ns` from now, repeating every `interval_ns`
     /// (0: once). Returns its id, and whether a blocked wait must be woken
     /// (the timer is earlier than every other, so earlier than what the
-    /// wait sleeps until).
+    /// wait sleeps until). On a nested handle the first timer creates the
+    /// timerfd and has `register` add it to the epoll instance.
     pub(crate) fn add(
         &self,
         first_ns: u64,
         interval_ns: u64,
         data: u64,
+        register: impl FnOnce(RawFd) -> io::Result<()>,
     ) -> io::Result<(u64, bool)> {
         let deadline = monotonic_ns().saturating_add(first_ns);
         let mut st = self.lock();
+        if st.nested && st.nest.is_none() {
+            self.open_nest(&mut st, register)?;
+        }
         let id = st
             .queue
             .insert(deadline, interval_ns, data)
@@ -144,14 +153,24 @@ impl Timers {
         st.arm(next);
     }
 
-    /// Gives the handle a timerfd armed at the earliest deadline, registered
-    /// by `register` (in the handle's epoll instance), so that the epoll fd
-    /// becomes readable when a timer is due; once per handle.
+    /// The handle's epoll fd is handed out to be nested: from now on it must
+    /// become readable when a timer is due, through a timerfd armed at the
+    /// earliest deadline, registered by `register` (in the handle's epoll
+    /// instance). Created now if timers exist, else with the first timer.
     pub(crate) fn nest(&self, register: impl FnOnce(RawFd) -> io::Result<()>) -> io::Result<()> {
         let mut st = self.lock();
-        if st.nest.is_some() {
+        st.nested = true;
+        if st.nest.is_some() || st.queue.next_deadline().is_none() {
             return Ok(());
         }
+        self.open_nest(&mut st, register)
+    }
+
+    fn open_nest(
+        &self,
+        st: &mut State,
+        register: impl FnOnce(RawFd) -> io::Result<()>,
+    ) -> io::Result<()> {
         // SAFETY: no pointer arguments; the fd returned is new and ours.
         let fd = owned(cvt(unsafe {
             libc::timerfd_create(
@@ -246,7 +265,7 @@ mod tests {
     #[test]
     fn a_nested_handle_s_timerfd_is_readable_exactly_when_a_timer_is_due() {
         let timers = Timers::new();
-        let (_, _) = timers.add(3_600_000_000_000, 0, 1).unwrap();
+        let (_, _) = timers.add(3_600_000_000_000, 0, 1, |_| Ok(())).unwrap();
         let mut registered = -1;
         timers
             .nest(|fd| {
@@ -265,7 +284,7 @@ mod tests {
             unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
         };
         assert!(!readable(), "armed an hour away");
-        let (_, _) = timers.add(0, 0, 2).unwrap();
+        let (_, _) = timers.add(0, 0, 2, |_| Ok(())).unwrap();
         assert!(readable(), "a due timer makes it readable");
         let mut fired = Vec::new();
         timers.expire(monotonic_ns(), 8, |e| fired.push(e.data));
@@ -276,24 +295,24 @@ mod tests {
     #[test]
     fn an_earlier_timer_asks_for_a_kick_only_while_a_wait_is_blocked() {
         let timers = Timers::new();
-        let (_, kick) = timers.add(1_000_000_000, 0, 1).unwrap();
+        let (_, kick) = timers.add(1_000_000_000, 0, 1, |_| Ok(())).unwrap();
         assert!(!kick, "no wait is blocked");
         let (blocking, earliest) = timers.blocking();
         assert!(earliest.is_some());
-        let (_, kick) = timers.add(2_000_000_000, 0, 2).unwrap();
+        let (_, kick) = timers.add(2_000_000_000, 0, 2, |_| Ok(())).unwrap();
         assert!(!kick, "later than what the wait sleeps until");
-        let (_, kick) = timers.add(1_000, 0, 3).unwrap();
+        let (_, kick) = timers.add(1_000, 0, 3, |_| Ok(())).unwrap();
         assert!(kick, "earlier: the blocked wait must wake");
         drop(blocking);
-        let (_, kick) = timers.add(10, 0, 4).unwrap();
+        let (_, kick) = timers.add(10, 0, 4, |_| Ok(())).unwrap();
         assert!(!kick, "the wait has left");
     }
 
     #[test]
     fn expiry_and_cancel_move_the_published_deadline() {
         let timers = Timers::new();
-        let (first, _) = timers.add(0, 0, 1).unwrap();
-        let (_, _) = timers.add(3_600_000_000_000, 0, 2).unwrap();
+        let (first, _) = timers.add(0, 0, 1, |_| Ok(())).unwrap();
+        let (_, _) = timers.add(3_600_000_000_000, 0, 2, |_| Ok(())).unwrap();
         assert!(timers.due(monotonic_ns()));
         timers.cancel(first).unwrap();
         assert!(
