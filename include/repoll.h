@@ -25,9 +25,9 @@
 
 /* The version of this header; repoll_version() is the library's. */
 #define REPOLL_VERSION_MAJOR 0
-#define REPOLL_VERSION_MINOR 1
+#define REPOLL_VERSION_MINOR 2
 #define REPOLL_VERSION_PATCH 0
-#define REPOLL_VERSION_STRING "0.1.0"
+#define REPOLL_VERSION_STRING "0.2.0"
 
 /**
  * Readable.

@@ -7,9 +7,9 @@
  */
 
 static const int32_t REPOLL_VERSION_MAJOR = 0;
-static const int32_t REPOLL_VERSION_MINOR = 1;
+static const int32_t REPOLL_VERSION_MINOR = 2;
 static const int32_t REPOLL_VERSION_PATCH = 0;
-/* REPOLL_VERSION_STRING is "0.1.0": no string constant here (LuaJIT accepts none); repoll_version() returns the library's. */
+/* REPOLL_VERSION_STRING is "0.2.0": no string constant here (LuaJIT accepts none); repoll_version() returns the library's. */
 static const uint32_t REPOLL_IN = 0x1u;
 static const uint32_t REPOLL_PRI = 0x2u;
 static const uint32_t REPOLL_OUT = 0x4u;

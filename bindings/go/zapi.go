@@ -11,13 +11,13 @@ const (
 	VERSION_MAJOR = 0
 	// VERSION_MINOR is REPOLL_VERSION_MINOR. The version of this header;
 	// repoll_version() is the library's.
-	VERSION_MINOR = 1
+	VERSION_MINOR = 2
 	// VERSION_PATCH is REPOLL_VERSION_PATCH. The version of this header;
 	// repoll_version() is the library's.
 	VERSION_PATCH = 0
 	// VERSION_STRING is REPOLL_VERSION_STRING. The version of this header;
 	// repoll_version() is the library's.
-	VERSION_STRING = "0.1.0"
+	VERSION_STRING = "0.2.0"
 	// IN is REPOLL_IN. Readable.
 	IN uint32 = 0x1
 	// PRI is REPOLL_PRI. Urgent data or an exceptional condition; may be requested
