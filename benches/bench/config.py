@@ -42,7 +42,7 @@ TIMERS = [(10_000, 100), (100_000, 100), (1_000_000, 100),
 TIMER_REPS = 5
 WAKE_ROUNDTRIPS, WAKE_BATCHES, WAKE_RUNS = 1000, 10, 5
 # Registering many fds in one call: fds per sample, interleaved rounds.
-CTL_FDS, CTL_ROUNDS, CTL_PY_ROUNDS = 10_000, 41, 21
+CTL_FDS, CTL_ROUNDS, CTL_PY_ROUNDS = 10_000, 101, 31
 # Crossing the FFI: calls per run of each cost script (each takes the
 # median, or Ruby's the best, of 5-7 runs); the whole section stays under
 # a minute.

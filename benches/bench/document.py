@@ -212,10 +212,12 @@ made repeatable — register plus unregister of one fd, two `epoll_ctl` calls.
 Each binding's figure comes from its own cost script (its other lines are not
 shown), so the clocks differ: CPU time where the script reads it, wall time
 otherwise (the column says which; wall time includes whatever preempted the
-run). `raw` is the system calls without repoll. The C program runs again
-right before each binding's script, and "vs C" divides the binding's figure
-by that run's (paired: the machine's drift hits both alike); the `c` and
-`raw` rows show the median over those runs (`raw`'s ratio likewise). Calls per run: {", ".join(f"{k} {v:,}" for k, v in FFI_ITER.items())}.
+run). `raw` is the system calls without repoll. The C program runs right
+before and right after each binding's script, and "vs C" divides the
+binding's figure by the mean of those two C runs (paired: the machine's
+drift hits both alike); the `c` and `raw` rows show the median over those
+means (`raw`'s ratio likewise). On this shared machine a figure moves by
+10-30 % between runs: ratios near 1 (LuaJIT's, Go's) are ties, not wins. Calls per run: {", ".join(f"{k} {v:,}" for k, v in FFI_ITER.items())}.
 
 {t['ffi']}
 """)

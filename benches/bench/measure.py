@@ -382,9 +382,10 @@ FFI_LANGS = {"python": ("python3", _ffi_python), "node": ("node", _ffi_node), "l
 def bench_ffi():
     """lang -> {"wait": ns, "reg_unreg": ns, "vs_c": {op: ratio}}, or lang ->
     "skipped (...)". "c" is repoll called from C, "raw" the system calls
-    alone. C runs again right before each binding: each binding's ratio is to
-    that run (paired, so that the machine's drift hits both alike), and the C
-    and raw rows show the median over those runs."""
+    alone. C runs right before and right after each binding: each binding's
+    ratio is to the mean of those two runs (paired, so that the machine's
+    drift hits both alike), and the C and raw rows show the median over
+    those means."""
     say("ffi: one wait returning one event, one register+unregister pair, per language")
     ops = ("wait", "reg_unreg")
     c_runs = []
@@ -394,9 +395,11 @@ def bench_ffi():
             res[lang] = f"skipped (no {tool})"
             continue
         say(f"  {lang}")
-        c = _ffi_c()
-        c_runs.append(c)
+        before = _ffi_c()
         r = fn()
+        after = _ffi_c()
+        c = {k: (v + after[k]) / 2 for k, v in before.items() if k in after}
+        c_runs.append(c)
         if isinstance(r, dict):
             r["vs_c"] = {op: r[op] / c[("c", op)] for op in ops
                          if r.get(op) is not None and c.get(("c", op))}
