@@ -206,8 +206,9 @@ CPU time of the registering thread (registration never blocks).
 
 The same two operations from C and from each binding whose toolchain is
 here, one after the other in this run, against the release library
-(REPOLL_LIBRARY): one wait with timeout 0 that returns one event (a
-level-triggered pipe or socket that stays readable), and one registration
+(REPOLL_LIBRARY): one wait that returns one event at once (timeout 0;
+Ruby's script passes 1 s, never reached: a level-triggered pipe or socket
+that stays readable), and one registration
 made repeatable — register plus unregister of one fd, two `epoll_ctl` calls.
 Each binding's figure comes from its own cost script (its other lines are not
 shown), so the clocks differ: CPU time where the script reads it, wall time
@@ -217,7 +218,8 @@ before and right after each binding's script, and "vs C" divides the
 binding's figure by the mean of those two C runs (paired: the machine's
 drift hits both alike); the `c` and `raw` rows show the median over those
 means (`raw`'s ratio likewise). On this shared machine a figure moves by
-10-30 % between runs: ratios near 1 (LuaJIT's, Go's) are ties, not wins. Calls per run: {", ".join(f"{k} {v:,}" for k, v in FFI_ITER.items())}.
+10-30 % between runs: a ratio near 1 (LuaJIT's registration) is a tie,
+not a win. Calls per run: {", ".join(f"{k} {v:,}" for k, v in FFI_ITER.items())}.
 
 {t['ffi']}
 """)
