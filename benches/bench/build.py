@@ -64,7 +64,16 @@ def _link_soname(directory, target):
     soname.symlink_to(target)
 
 
-def build():
+def c_flags():
+    """The flags every C program built against the library gets
+    (c_tests/cflags: one flag set, one place; lines starting with # are
+    comments)."""
+    lines = (ROOT / "c_tests" / "cflags").read_text().splitlines()
+    return [flag for line in lines if not line.lstrip().startswith("#") for flag in line.split()]
+
+
+def build(only=None):
+    """Compiles the programs (those named in `only`, else all) into target/bench/."""
     if not (RELEASE / "librepoll.so").exists():
         print("target/release/librepoll.so is missing: building it", flush=True)
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
@@ -73,14 +82,20 @@ def build():
     if BEFORE:
         _link_soname(OUT / "before", Path(BEFORE).resolve())
     cc = os.environ.get("CC", "cc")
-    common = ["-O2", "-g", "-Wall", "-Wextra", "-I", str(ROOT / "include"), "-I", str(BENCHES)]
+    common = ["-O2", "-g", *c_flags(), "-I", str(ROOT / "include"), "-I", str(BENCHES)]
     link = ["-L", str(RELEASE), "-lrepoll", "-Wl,-rpath,$ORIGIN", "-pthread"]
     programs = {
-        "bench_dispatch": _pkg_flags("libevent", "libuv") + ["-lev"],
-        "bench_timers": _pkg_flags("libevent", "libuv") + ["-lev"],
-        "bench_wake": _pkg_flags("libuv") + ["-lev"],
+        "bench_dispatch": lambda: _pkg_flags("libevent", "libuv") + ["-lev"],
+        "bench_timers": lambda: _pkg_flags("libevent", "libuv") + ["-lev"],
+        "bench_wake": lambda: _pkg_flags("libuv") + ["-lev"],
+        "bench_ctl_batch": list,
+        "bench_ffi_cost": list,
+        "callgrind_one_event_wait": list,
     }
-    for prog, libs in programs.items():
+    for prog, peer_libs in programs.items():
+        if only is not None and prog not in only:
+            continue
+        libs = peer_libs()
         cmd = [cc, *common, str(BENCHES / f"{prog}.c"), "-o", str(OUT / prog), *link, *libs]
         if subprocess.run(cmd).returncode != 0:
             print(f"benches/run: building {prog} failed: {' '.join(cmd)}", flush=True)

@@ -41,7 +41,15 @@ TIMERS = [(10_000, 100), (100_000, 100), (1_000_000, 100),
           (10_000, 1000), (100_000, 1000), (1_000_000, 1000)]
 TIMER_REPS = 5
 WAKE_ROUNDTRIPS, WAKE_BATCHES, WAKE_RUNS = 1000, 10, 5
+# Registering many fds in one call: fds per sample, interleaved rounds.
+CTL_FDS, CTL_ROUNDS, CTL_PY_ROUNDS = 10_000, 101, 31
+# Crossing the FFI: calls per run of each cost script (each takes the
+# median, or Ruby's the best, of 5-7 runs); the whole section stays under
+# a minute.
+FFI_ITER = {"c": 100_000, "python": 50_000, "node": 20_000, "lua": 100_000, "ruby": 20_000, "go": 200_000}
 if QUICK:
+    CTL_FDS, CTL_ROUNDS, CTL_PY_ROUNDS = 2_000, 3, 3
+    FFI_ITER = {k: v // 20 for k, v in FFI_ITER.items()}
     DISPATCH = {(100, ACTIVE, WRITES): (2, 3, 1), (1000, ACTIVE, WRITES): (2, 3, 1), (1000, 1, 100): (2, 3, 1)}
     CALLGRIND, CALLGRIND_ROUNDS = [(100, ACTIVE, WRITES), (1000, ACTIVE, WRITES), (1000, 1, 100)], 2
     TIMERS, TIMER_REPS = [(20_000, 100)], 1

@@ -1,6 +1,11 @@
-"""benches/RESULTS.md: the tables with the text that says how they were made."""
+"""benches/RESULTS.md: the tables with the text that says how they were made.
 
-from .config import (ACTIVE, BEFORE, BEFORE_NAME, CALLGRIND_ROUNDS, FD_LIMIT_NOTE, QUICK, TIMER_REPS, WAKE_BATCHES,
+Sections 5-7 sit between marker comments, so that `benches/run --only`
+can measure one again and put it in place of the old one."""
+
+import re
+
+from .config import (CTL_FDS, CTL_PY_ROUNDS, CTL_ROUNDS, FFI_ITER, ACTIVE, BEFORE, BEFORE_NAME, CALLGRIND_ROUNDS, FD_LIMIT_NOTE, QUICK, TIMER_REPS, WAKE_BATCHES,
                      WAKE_ROUNDTRIPS, WAKE_RUNS, WRITES)
 
 
@@ -19,10 +24,16 @@ Produced by `make bench` (benches/run) on {when:%Y-%m-%d %H:%M}{" — QUICK MODE
 - Whole run: {elapsed:.0f} s. {load_note}
 
 All backends use epoll (libev and libevent are forced to or checked for
-their epoll backend). Programs are built with `-O2` and link repoll as a user
-would (`include/repoll.h`, `-lrepoll`, target/release/librepoll.so).
+their epoll backend). Programs are built with `-O2 -g` plus the flags of
+c_tests/cflags and link repoll as a user would (`include/repoll.h`,
+`-lrepoll`, target/release/librepoll.so). Sections 5-7 can be measured
+again on their own (`benches/run --only registration,ffi,size`), so each
+says when it was measured.
 
 ## Goals (reported, never asserted)
+
+The goals for registering many fds in one call are in section 5, measured
+with it.
 
 {t['targets']}
 
@@ -150,3 +161,94 @@ cannot succeed until the receiver yields.
 
 {t['wake']}
 """
+
+
+# The sections `benches/run --only` can measure again, in document order.
+SECTIONS = ["registration", "ffi", "size"]
+
+
+def _marked(name, text):
+    return f"<!-- section {name} -->\n{text.strip()}\n<!-- end section {name} -->\n"
+
+
+def section_markdown(name, when, load_note, t):
+    """One of SECTIONS, between its markers, with its own measured-at line."""
+    measured = (f"Measured on {when:%Y-%m-%d %H:%M} (`benches/run`, or `benches/run --only {name}`)"
+                f"{' — QUICK MODE, NOT REAL NUMBERS' if QUICK else ''}. {load_note}")
+    if name == "registration":
+        return _marked(name, f"""
+## 5. Registering many fds in one call
+
+{measured}
+
+{CTL_FDS:,} eventfds registered for readability in a fresh instance per
+sample (created, and closed with its registrations, outside the timed part):
+by a loop of raw `epoll_ctl(EPOLL_CTL_ADD)` (the floor), by a loop of
+`repoll_add`, and by one `repoll_ctl_batch` call with {CTL_FDS:,} ADD ops
+(`target/bench/bench_ctl_batch -n {CTL_FDS} -r {CTL_ROUNDS}`: {CTL_ROUNDS} rounds, the three
+taking turns in a rotating order; "vs raw" is the median of the ratios paired
+per round). From Python (`benches/bench_python_ctl.py -n {CTL_FDS} -r {CTL_PY_ROUNDS} --c-bench
+target/bench/bench_ctl_batch`): a loop of `Poller.register`, one
+`Poller.register_many`, the `repoll_ctl_batch` call alone with its ops built
+beforehand, and one round of the C raw loop (a process of its own) at the
+same point of each round; ratios paired per round, medians over {CTL_PY_ROUNDS} rounds.
+CPU time of the registering thread (registration never blocks).
+
+{t['registration']}
+
+{t['registration_goals']}
+""")
+    if name == "ffi":
+        return _marked(name, f"""
+## 6. Crossing the FFI, per language
+
+{measured}
+
+The same two operations from C and from each binding whose toolchain is
+here, one after the other in this run, against the release library
+(REPOLL_LIBRARY): one wait that returns one event at once (timeout 0;
+Ruby's script passes 1 s, never reached: a level-triggered pipe or socket
+that stays readable), and one registration
+made repeatable — register plus unregister of one fd, two `epoll_ctl` calls.
+Each binding's figure comes from its own cost script (its other lines are not
+shown), so the clocks differ: CPU time where the script reads it, wall time
+otherwise (the column says which; wall time includes whatever preempted the
+run). `raw` is the system calls without repoll. The C program runs right
+before and right after each binding's script, and "vs C" divides the
+binding's figure by the mean of those two C runs (paired: the machine's
+drift hits both alike); the `c` and `raw` rows show the median over those
+means (`raw`'s ratio likewise). On this shared machine a figure moves by
+10-30 % between runs: a ratio near 1 (LuaJIT's registration) is a tie,
+not a win. Calls per run: {", ".join(f"{k} {v:,}" for k, v in FFI_ITER.items())}.
+
+{t['ffi']}
+""")
+    if name == "size":
+        return _marked(name, f"""
+## 7. Library size
+
+{measured}
+
+{t['size']}
+""")
+    raise ValueError(name)
+
+
+def merge_sections(existing, blocks):
+    """`existing` RESULTS.md with each of `blocks` (name -> marked text) in
+    place of its old version, or, if it has none, after the sections that
+    precede it in SECTIONS (at the end when none does)."""
+    for name, block in blocks.items():
+        pat = re.compile(rf"<!-- section {name} -->\n.*?<!-- end section {name} -->\n", re.S)
+        if pat.search(existing):
+            existing = pat.sub(lambda _: block, existing, count=1)
+            continue
+        end = len(existing)
+        for later in SECTIONS[SECTIONS.index(name) + 1:]:
+            m = re.search(rf"<!-- section {later} -->\n", existing)
+            if m:
+                end = m.start()
+                break
+        head = existing[:end].rstrip("\n") + "\n\n"
+        existing = head + block + ("\n" + existing[end:] if existing[end:] else "")
+    return existing

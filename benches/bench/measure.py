@@ -4,16 +4,19 @@ Each bench_* function runs one program (several times, backends taking
 turns) and returns the parsed rows; `errors` collects every mismatch or
 failed run, which makes the whole run fail. Nothing here formats a table."""
 
+import hashlib
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from .build import before_env
-from .config import (BEFORE_NAME, CALLGRIND, CALLGRIND_BACKENDS, CALLGRIND_ROUNDS, DISPATCH, DISPATCH_BACKENDS, OUT,
+from .config import (BENCHES, CTL_FDS, CTL_PY_ROUNDS, CTL_ROUNDS, FFI_ITER, RELEASE, ROOT, BEFORE_NAME, CALLGRIND, CALLGRIND_BACKENDS, CALLGRIND_ROUNDS, DISPATCH, DISPATCH_BACKENDS, OUT,
                      TIMER_BACKENDS, TIMER_REPS, TIMERS, WAKE_BACKENDS, WAKE_BATCHES, WAKE_PLACEMENTS,
                      WAKE_ROUNDTRIPS, WAKE_RUNS, with_before)
 
@@ -247,4 +250,189 @@ def bench_wake():
                 "ratio": statistics.median(run[b]["median_ns"] / run["epoll+eventfd"]["median_ns"]
                                            for run in runs if b in run and "epoll+eventfd" in run),
             }
+    return res
+
+
+# ---- 5. registering many fds in one call ------------------------------------------
+
+
+def bench_registration():
+    """C: raw epoll_ctl loop vs repoll_add loop vs one repoll_ctl_batch
+    (bench_ctl_batch.c); Python: per-fd register vs register_many vs the C
+    raw loop (bench_python_ctl.py). Returns {"c": backend -> row,
+    "python": variant -> row}."""
+    say(f"registration: {CTL_FDS:,} fds, {CTL_ROUNDS} interleaved rounds (C), {CTL_PY_ROUNDS} (Python)")
+    _, rows = run_bench([OUT / "bench_ctl_batch", "-n", CTL_FDS, "-r", CTL_ROUNDS], "ctl_batch")
+    res = {"c": {r["backend"]: r for r in rows}, "python": {}}
+    _, rows = run_bench([sys.executable, BENCHES / "bench_python_ctl.py", "-n", CTL_FDS, "-r", CTL_PY_ROUNDS,
+                         "--c-bench", OUT / "bench_ctl_batch"], "ctl_python", bindings_env())
+    res["python"] = {r["variant"]: r for r in rows}
+    return res
+
+
+# ---- 6. crossing the FFI, per language --------------------------------------------
+
+
+def bindings_env():
+    """The environment that makes every binding load the release library."""
+    return dict(os.environ, REPOLL_LIBRARY=str(RELEASE / "librepoll.so"))
+
+
+def _tool_output(cmd, cwd=None, env=None, timeout=120):
+    """stdout of a binding's cost script, or None (and an error) if it failed."""
+    cmd = [str(c) for c in cmd]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env or bindings_env(),
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        errors.append(f"{' '.join(cmd)}: no answer in {timeout} s")
+        return None
+    if proc.returncode != 0:
+        errors.append(f"{' '.join(cmd)} exited with {proc.returncode}: {proc.stderr.strip()[-1000:]}")
+        return None
+    return proc.stdout
+
+
+def _grab(text, pattern):
+    m = re.search(pattern, text or "", re.M)
+    return float(m.group(1)) if m else None
+
+
+def _ffi_c():
+    _, rows = run_bench([OUT / "bench_ffi_cost", FFI_ITER["c"]], "ffi_cost")
+    return {(r["lang"], r["op"]): r["ns"] for r in rows}
+
+
+def _ffi_python():
+    out = _tool_output([sys.executable, BENCHES / "bench_python_cost.py", FFI_ITER["python"]])
+    return {r["op"]: r["ns"] for r in parse_lines(out or "", "ffi_cost")}
+
+
+def _ffi_node():
+    node_dir = ROOT / "bindings" / "node"
+    if not (node_dir / "node_modules").is_dir():
+        say("  node: bindings/node/node_modules is missing: npm ci")
+        if shutil.which("npm") is None or subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=node_dir,
+                                                          capture_output=True).returncode != 0:
+            return "skipped (npm ci failed in bindings/node)"
+    out = _tool_output(["node", node_dir / "bench" / "ffi_cost.js", FFI_ITER["node"]])
+    return {"wait": _grab(out, r"^waitSync\s+(\d+) ns/call"), "reg_unreg": _grab(out, r"^register\+del\s+(\d+) ns/call")}
+
+
+def _ffi_lua():
+    out = _tool_output(["luajit", ROOT / "bindings" / "lua" / "bench" / "bench.lua", FFI_ITER["lua"]])
+    return {"wait": _grab(out, r"^wait, one event: p:wait\(0\)\s+(\d+) ns"),
+            "reg_unreg": _grab(out, r"^register \+ unregister: p:register/unregister\s+(\d+) ns")}
+
+
+_ruby_out = {}
+
+
+def ruby_bench():
+    """bindings/ruby/bench/bench.rb's output (run once, shared by sections 5
+    and 6), or None."""
+    if "out" not in _ruby_out:
+        _ruby_out["out"] = _tool_output(["ruby", ROOT / "bindings" / "ruby" / "bench" / "bench.rb", FFI_ITER["ruby"]])
+    return _ruby_out["out"]
+
+
+def _ffi_ruby():
+    out = ruby_bench()
+    return {"wait": _grab(out, r"^Poller#wait\(1\) returning one event\s+(\d+) ns"),
+            "reg_unreg": _grab(out, r"^Poller#register \+ #unregister \(pair\)\s+(\d+) ns")}
+
+
+def _ffi_go():
+    """go test -bench in bindings/go, linked (as test.sh does) through a
+    throwaway repoll.pc pointing at the release library."""
+    if shutil.which("pkg-config") is None:
+        return "skipped (no pkg-config)"
+    lib = (RELEASE / "librepoll.so").resolve()
+    header = (ROOT / "include" / "repoll.h").read_text()
+    version = re.search(r'#define REPOLL_VERSION_STRING "(.*)"', header).group(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "lib").mkdir()
+        (tmp / "pkgconfig").mkdir()
+        for name in ("librepoll.so", "librepoll.so.0"):
+            (tmp / "lib" / name).symlink_to(lib)
+        pc = (f"libdir={tmp}/lib\nincludedir={ROOT}/include\n\nName: repoll\n"
+              f"Description: repoll from the build tree, for benches/run\nVersion: {version}\n"
+              "Libs: -L${libdir} -Wl,-rpath,${libdir} -lrepoll\nCflags: -I${includedir}\n")
+        (tmp / "pkgconfig" / "repoll.pc").write_text(pc)
+        # Go's build cache keys a cgo package on CGO_CFLAGS, not on what
+        # pkg-config says: a key makes it rebuild against this library.
+        key = hashlib.sha256((pc + header).encode()).hexdigest()[:16]
+        env = bindings_env()
+        env.update(PKG_CONFIG_PATH=str(tmp / "pkgconfig"), CGO_CFLAGS=f"-O2 -g -DREPOLL_GO_BENCH_KEY={key}")
+        out = _tool_output(["go", "test", "-run", "^$", "-bench", "^Benchmark(WaitOneEvent|AddDelete)$",
+                            "-benchtime", f"{FFI_ITER['go']}x", "-count", "5"], cwd=ROOT / "bindings" / "go", env=env,
+                           timeout=300)
+    per = {"wait": "WaitOneEvent", "reg_unreg": "AddDelete"}
+    return {op: statistics.median(float(v) for v in re.findall(rf"^Benchmark{name}\S*\s+\d+\s+([\d.]+) ns/op",
+                                                               out or "", re.M)) if out and
+            re.search(rf"^Benchmark{name}", out, re.M) else None for op, name in per.items()}
+
+
+# language -> (the toolchain it needs, the runner)
+FFI_LANGS = {"python": ("python3", _ffi_python), "node": ("node", _ffi_node), "luajit": ("luajit", _ffi_lua),
+             "ruby": ("ruby", _ffi_ruby), "go": ("go", _ffi_go)}
+
+
+def bench_ffi():
+    """lang -> {"wait": ns, "reg_unreg": ns, "vs_c": {op: ratio}}, or lang ->
+    "skipped (...)". "c" is repoll called from C, "raw" the system calls
+    alone. C runs right before and right after each binding: each binding's
+    ratio is to the mean of those two runs (paired, so that the machine's
+    drift hits both alike), and the C and raw rows show the median over
+    those means."""
+    say("ffi: one wait returning one event, one register+unregister pair, per language")
+    ops = ("wait", "reg_unreg")
+    c_runs = []
+    res = {"raw": None, "c": None}
+    for lang, (tool, fn) in FFI_LANGS.items():
+        if shutil.which(tool) is None:
+            res[lang] = f"skipped (no {tool})"
+            continue
+        say(f"  {lang}")
+        before = _ffi_c()
+        r = fn()
+        after = _ffi_c()
+        c = {k: (v + after[k]) / 2 for k, v in before.items() if k in after}
+        c_runs.append(c)
+        if isinstance(r, dict):
+            r["vs_c"] = {op: r[op] / c[("c", op)] for op in ops
+                         if r.get(op) is not None and c.get(("c", op))}
+        res[lang] = r
+    if not c_runs:  # every binding skipped
+        c_runs.append(_ffi_c())
+    for who in ("raw", "c"):
+        res[who] = {op: statistics.median(run[(who, op)] for run in c_runs if (who, op) in run) if any(
+            (who, op) in run for run in c_runs) else None for op in ops}
+        res[who]["vs_c"] = {op: statistics.median(run[(who, op)] / run[("c", op)] for run in c_runs
+                                                  if (who, op) in run and run.get(("c", op)))
+                            for op in ops if any((who, op) in run for run in c_runs)}
+    return res
+
+
+# ---- 7. library size ----------------------------------------------------------------
+
+
+def library_size():
+    """Bytes of target/release/librepoll.so (release build, debug info) and
+    of the copy `make install` makes of it (objcopy --strip-debug
+    --strip-unneeded), and of librepoll.a likewise (--strip-debug)."""
+    objcopy = os.environ.get("OBJCOPY", "objcopy")
+    res = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, flags in (("librepoll.so", ["--strip-debug", "--strip-unneeded"]), ("librepoll.a", ["--strip-debug"])):
+            src = RELEASE / name
+            if not src.exists():
+                continue
+            dst = Path(tmp) / name
+            proc = subprocess.run([objcopy, *flags, src, dst], capture_output=True, text=True)
+            if proc.returncode != 0:
+                errors.append(f"{objcopy} {' '.join(flags)} {src}: {proc.stderr.strip()}")
+                continue
+            res[name] = (src.stat().st_size, dst.stat().st_size)
     return res

@@ -320,3 +320,100 @@ plot {plots}
                               text=True, capture_output=True)
     if proc.returncode != 0:
         errors.append(f"gnuplot failed: {proc.stderr.strip()}")
+
+
+# ---- 5. registering many fds in one call ---------------------------------------------
+
+
+def registration_table(reg):
+    rows = []
+    for b, what in (("raw", "a loop of epoll_ctl(ADD)"), ("loop", "a loop of repoll_add"),
+                    ("batch", "one repoll_ctl_batch")):
+        r = reg.get("c", {}).get(b)
+        if r:
+            rows.append(["C", what, f"{r['cpu_ns_per_fd']:.1f} [{r['p10']:.1f}, {r['p90']:.1f}]",
+                         f"{r['total_ms']:.2f}", "1.000" if b == "raw" else f"{r['ratio_to_raw']:.3f}", "-"])
+    for v, what in (("per_fd", "a loop of Poller.register"), ("batched", "one Poller.register_many"),
+                    ("call_only", "the repoll_ctl_batch call alone (ops built beforehand)"),
+                    ("c_raw", "C: a loop of epoll_ctl(ADD), run from this process's rounds")):
+        r = reg.get("python", {}).get(v)
+        if r:
+            rows.append(["Python", what, f"{r['cpu_ns_per_fd']:.1f}", f"{r['total_ms']:.2f}",
+                         "1.000" if v == "c_raw" else f"{r.get('ratio_to_c_raw', float('nan')):.3f}",
+                         "1.000" if v == "per_fd" else f"{r['per_fd_over_this']:.2f}x"])
+    return table(["language", "registering the fds with", "CPU ns per fd [p10, p90]", "ms for all",
+                  "vs raw epoll_ctl loop (C)", "speed-up over per-fd"], rows)
+
+
+def ruby_batch(out):
+    """(per fd one by one, per fd batched, speed-up) from bench.rb, or None."""
+    m1 = re.search(r"register \+ unregister one by one, per fd\s+(\d+) ns", out or "")
+    m2 = re.search(r"the same in two batches, per fd\s+(\d+) ns", out or "")
+    m3 = re.search(r"batch speed-up: ([\d.]+)x", out or "")
+    return (float(m1.group(1)), float(m2.group(1)), float(m3.group(1))) if m1 and m2 and m3 else None
+
+
+def registration_goals(reg, ruby):
+    rows = []
+    c = reg.get("c", {})
+    if "batch" in c:
+        v = c["batch"]["ratio_to_raw"]
+        rows.append(["C: one repoll_ctl_batch <= 1.02x a loop of raw epoll_ctl", f"{v:.3f}x", status(v <= 1.02)])
+    if "loop" in c:
+        rows.append(["(for information) C: a loop of repoll_add vs raw epoll_ctl", f"{c['loop']['ratio_to_raw']:.3f}x",
+                     "-"])
+    py = reg.get("python", {})
+    if "batched" in py and "ratio_to_c_raw" in py["batched"]:
+        v = py["batched"]["ratio_to_c_raw"]
+        rows.append(["Python: register_many within 1.1x of C (raw epoll_ctl loop)", f"{v:.3f}x", status(v <= 1.1)])
+    if "batched" in py:
+        v = py["batched"]["per_fd_over_this"]
+        rows.append(["Python: register_many >= 1.8x faster than per-fd register", f"{v:.2f}x", status(v >= 1.8)])
+    if ruby:
+        rows.append(["(for information) Ruby: 10 000 register + unregister, one by one vs two batches",
+                     f"{ruby[0]:.0f} vs {ruby[1]:.0f} ns per fd ({ruby[2]:.2f}x)", "-"])
+    return table(["goal (issue 11)", "measured", "status"], rows)
+
+
+# ---- 6. crossing the FFI, per language ------------------------------------------------
+
+FFI_HOW = {
+    "raw": "the system calls alone (epoll_wait; epoll_ctl ADD + DEL), benches/bench_ffi_cost.c",
+    "c": "repoll_wait; repoll_add + repoll_delete, benches/bench_ffi_cost.c",
+    "python": "Poller.wait(0); register + unregister (ctypes), benches/bench_python_cost.py",
+    "node": "waitSync(0); register + unregister (koffi), bindings/node/bench/ffi_cost.js",
+    "luajit": "p:wait(0); p:register + p:unregister (LuaJIT FFI), bindings/lua/bench/bench.lua",
+    "ruby": "Poller#wait(1); register + unregister (Fiddle), bindings/ruby/bench/bench.rb",
+    "go": "Poller.Wait; Add + Delete (cgo), go test -bench in bindings/go",
+}
+FFI_CLOCK = {"raw": "CPU, median of 7", "c": "CPU, median of 7", "python": "CPU, median of 7",
+             "node": "wall, median of 5", "luajit": "CPU, median of 7", "ruby": "wall, best of 5",
+             "go": "wall, median of 5 (-count 5)"}
+
+
+def ffi_table(ffi):
+    rows = []
+    for lang, r in ffi.items():
+        if isinstance(r, str):
+            rows.append([lang, r, "", "", "", "", ""])
+            continue
+        cells = []
+        for op in ("wait", "reg_unreg"):
+            v, vs = r.get(op), r.get("vs_c", {}).get(op)
+            cells += [f"{v:.0f}" if v is not None else "n/a", f"{vs:.2f}x" if vs is not None else "n/a"]
+        rows.append([lang, FFI_HOW[lang], *cells, FFI_CLOCK[lang]])
+    return table(["language", "calls", "wait, one event (ns)", "vs C", "register + unregister (ns)", "vs C",
+                  "clock, runs"], rows)
+
+
+# ---- 7. library size -------------------------------------------------------------------
+
+
+def size_lines(sizes):
+    out = []
+    for name, (full, stripped) in sizes.items():
+        how = "--strip-debug --strip-unneeded" if name.endswith(".so") else "--strip-debug"
+        out.append(f"- `{name}`: {stripped:,} bytes installed (`objcopy {how}`, what `make install` does) "
+                   f"vs {full:,} bytes for the release build with its debug info (target/release/{name}, "
+                   f"`debug = 1`): {stripped / full:.0%}.")
+    return "\n".join(out) or "- (no library in target/release)"

@@ -65,6 +65,22 @@ func BenchmarkAdd(b *testing.B) {
 	}
 }
 
+// One Add plus one Delete of the same fd: the registration every binding's
+// cost script times (benches/ "Crossing the FFI, per language").
+func BenchmarkAddDelete(b *testing.B) {
+	p := newPoller(b)
+	r, _ := pipe(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := p.Add(r, repoll.IN, 1); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Delete(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // The floor under every call above: one cgo crossing into the library and
 // back (repoll_features returns a value probed once).
 func BenchmarkCgoCallFloor(b *testing.B) {
