@@ -49,6 +49,14 @@ pub struct Stats {
     pub inconclusive: u64,
     /// errno histogram of agreeing ctl failures, by errno.
     pub errnos: std::collections::BTreeMap<i32, u64>,
+    /// Source events checked against the model: WAKE, SIGNAL, TIMER.
+    pub wakes: u64,
+    pub signals: u64,
+    pub timers: u64,
+    /// pwaits a signal let in by the mask interrupted (-EINTR).
+    pub eintr: u64,
+    /// repoll_ctl_batch calls compared op by op.
+    pub batches: u64,
 }
 
 impl Stats {
@@ -65,6 +73,11 @@ impl Stats {
         self.waits += o.waits;
         self.events += o.events;
         self.inconclusive += o.inconclusive;
+        self.wakes += o.wakes;
+        self.signals += o.signals;
+        self.timers += o.timers;
+        self.eintr += o.eintr;
+        self.batches += o.batches;
         for (k, v) in &o.errnos {
             *self.errnos.entry(*k).or_default() += v;
         }
