@@ -337,25 +337,26 @@ fn gen_source_op(c: &mut impl Choices, v: &View) -> Op {
             flags: gen_create_flags(c),
         };
     }
-    let any = c.u64();
     match c.below(100) {
         0..=24 => Op::TimerAdd {
             inst,
-            first: c.pick(&[
-                0,
-                0,
-                1,
-                1_000,
-                100_000,
-                1_000_000,
-                2_000_000,
-                1_000_000_000,
-                i64::MAX,
-                i64::MAX - 1,
-                -1,
-                i64::MIN,
-                any as i64,
-            ]),
+            first: pick_or_any(
+                c,
+                &[
+                    0,
+                    0,
+                    1,
+                    1_000,
+                    100_000,
+                    1_000_000,
+                    2_000_000,
+                    1_000_000_000,
+                    i64::MAX,
+                    i64::MAX - 1,
+                    -1,
+                    i64::MIN,
+                ],
+            ) as i64,
             interval: match c.below(10) {
                 0..=5 => 0,
                 _ => c.pick(&[1, 500_000, 1_000_000, 2_000_000, i64::MAX, -1]),
@@ -367,7 +368,7 @@ fn gen_source_op(c: &mut impl Choices, v: &View) -> Op {
             id: match c.below(10) {
                 0..=5 => TimerRef::Live(c.below(256) as u8),
                 6..=7 => TimerRef::Gone(c.below(256) as u8),
-                _ => TimerRef::Forged(c.pick(&[0, 1, 2, u64::MAX, 1 << 53, (1 << 53) - 1, any])),
+                _ => TimerRef::Forged(pick_or_any(c, &[0, 1, 2, u64::MAX, 1 << 53, (1 << 53) - 1])),
             },
         },
         35..=44 => Op::Wake {
@@ -387,18 +388,20 @@ fn gen_source_op(c: &mut impl Choices, v: &View) -> Op {
             times: 1 + c.below(3) as u8,
         },
         96 => Op::Misc {
-            code: c.pick(&[
-                0,
-                1,
-                7,
-                -1,
-                -libc::EINVAL,
-                -4095,
-                -4096,
-                -REPOLL_EPANIC,
-                i32::MIN,
-                any as i32,
-            ]),
+            code: pick_or_any(
+                c,
+                &[
+                    0,
+                    1,
+                    7,
+                    -1,
+                    -libc::EINVAL,
+                    -4095,
+                    -4096,
+                    -REPOLL_EPANIC,
+                    i32::MIN,
+                ],
+            ) as i32,
         },
         97 if c.chance(20) => Op::ForkClose { inst },
         68..=97 => Op::PWait {
@@ -427,5 +430,14 @@ fn gen_signo(c: &mut impl Choices) -> i32 {
         c.pick(&SIGNALS)
     } else {
         c.pick(&BAD_SIGNALS)
+    }
+}
+
+/// One of `items`, or (one time in `items.len() + 1`) any 64-bit value.
+fn pick_or_any<T: Copy + Into<i128>>(c: &mut impl Choices, items: &[T]) -> u64 {
+    let k = c.below(items.len() as u32 + 1) as usize;
+    match items.get(k) {
+        Some(&v) => v.into() as u64,
+        None => c.u64(),
     }
 }
