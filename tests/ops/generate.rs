@@ -388,20 +388,11 @@ fn gen_source_op(c: &mut impl Choices, v: &View) -> Op {
             times: 1 + c.below(3) as u8,
         },
         96 => Op::Misc {
-            code: pick_or_any(
-                c,
-                &[
-                    0,
-                    1,
-                    7,
-                    -1,
-                    -libc::EINVAL,
-                    -4095,
-                    -4096,
-                    -REPOLL_EPANIC,
-                    i32::MIN,
-                ],
-            ) as i32,
+            code: if c.chance(50) {
+                -(c.below(140) as i32) // each errno the library names
+            } else {
+                pick_or_any(c, &[0, 1, 7, -4095, -4096, -REPOLL_EPANIC, i32::MIN]) as i32
+            },
         },
         97 if c.chance(20) => Op::ForkClose { inst },
         68..=97 => Op::PWait {
