@@ -465,7 +465,10 @@ impl Lockstep {
             inst.ep = ep;
             // SAFETY: a live handle.
             inst.ep_last = Some(unsafe { repoll_fd(ep) });
-            inst.src = Sources::default();
+            inst.src = Sources {
+                retry_eintr: flags & REPOLL_RETRY_EINTR != 0,
+                ..Sources::default()
+            };
             inst.nested = false;
         }
         if rb >= 0 {

@@ -57,6 +57,8 @@ pub struct Stats {
     pub eintr: u64,
     /// repoll_ctl_batch calls compared op by op.
     pub batches: u64,
+    /// Waits another signal's handler interrupted (libFuzzer's SIGALRM).
+    pub foreign_eintr: u64,
 }
 
 impl Stats {
@@ -78,6 +80,7 @@ impl Stats {
         self.timers += o.timers;
         self.eintr += o.eintr;
         self.batches += o.batches;
+        self.foreign_eintr += o.foreign_eintr;
         for (k, v) in &o.errnos {
             *self.errnos.entry(*k).or_default() += v;
         }

@@ -117,7 +117,10 @@ impl Lockstep {
         want("create", r, if valid { 0 } else { -libc::EINVAL })?;
         if r == 0 {
             self.solo.ep = ep;
-            self.solo.src = Sources::default();
+            self.solo.src = Sources {
+                retry_eintr: flags & REPOLL_RETRY_EINTR != 0,
+                ..Sources::default()
+            };
         }
         Ok(errname(r.into()))
     }

@@ -81,6 +81,8 @@ pub struct Sources {
     pub used: bool,
     /// Tells data values apart.
     pub serial: u64,
+    /// Created with REPOLL_RETRY_EINTR.
+    pub retry_eintr: bool,
 }
 
 /// What the harness saw of one wait.

@@ -179,6 +179,11 @@ fn waiter(ep: Handle, sh: &Shared, sc: &Script) {
         let t = now_ns();
         sh.waits.fetch_add(1, Ordering::SeqCst);
         *sh.last.lock().unwrap() = (r, to);
+        // Another signal's handler (libFuzzer's SIGALRM timer) may end a
+        // wait with -EINTR, except on a handle that retries with no mask.
+        if r == -libc::EINTR && !(sc.retry_eintr && sc.api != 3) {
+            continue;
+        }
         if r < 0 {
             break;
         }

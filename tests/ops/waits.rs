@@ -38,11 +38,11 @@ impl Lockstep {
         timeout_ns: i64,
     ) -> Step {
         let solo = inst == SOLO;
-        let (ep, epfd, used) = if solo {
-            (self.solo.ep, None, true)
+        let (ep, epfd, used, retry_eintr) = if solo {
+            (self.solo.ep, None, true, self.solo.src.retry_eintr)
         } else {
             let i = &self.instances[inst as usize % INSTANCES];
-            (i.ep, i.epfd, i.src.used)
+            (i.ep, i.epfd, i.src.used, i.src.retry_eintr)
         };
         if ep.is_null() {
             return Ok("skip: instance closed".into());
@@ -103,11 +103,26 @@ impl Lockstep {
         let after = signals::now_ns();
         let ra = i64::from(ra);
 
+        let harness_ran = match (unblocked, handled_before) {
+            (Some(sig), Some(h0)) => signals::handled(sig) != h0,
+            _ => false,
+        };
+        if ra == -i64::from(libc::EINTR) && !harness_ran {
+            // Another signal's handler ran (libFuzzer's SIGALRM timer, say):
+            // -EINTR is right, unless the handle retries and no mask was
+            // given. Nothing may be lost; the next waits check that.
+            if retry_eintr && mask.is_none() {
+                return Err(format!(
+                    "wait: -EINTR from {api:?} on a REPOLL_RETRY_EINTR handle"
+                ));
+            }
+            self.stats.foreign_eintr += 1;
+            return Ok("-EINTR (a signal not the harness's)".into());
+        }
         if ra == -i64::from(libc::EINTR) {
-            // Only a pending signal the mask let in may interrupt, and its
-            // handler then ran exactly once.
+            // A pending signal the mask let in ran its handler exactly once.
             let (Some(sig), Some(h0)) = (unblocked, handled_before) else {
-                return Err(format!("wait: -EINTR with {api:?}, no signal let in"));
+                unreachable!("harness_ran needs both");
             };
             if signals::handled(sig) != h0 + 1 || self.pending[sig as usize] == 0 {
                 return Err(format!(
