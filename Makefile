@@ -14,11 +14,12 @@ all: build
 
 help:
 	@echo "make demo     build the library and run the echo server example end to end"
-	@echo "make test     Rust tests, C tests, examples, install/dlopen/C++, Python, header drift"
+	@echo "make test     Rust tests, C tests, examples, install/dlopen/C++, every binding, generated-file drift"
 	@echo "make header   regenerate include/repoll.h, repoll.json and repoll_ffi.h from src/ffi"
 	@echo "make build    release build: $(RELEASE)/librepoll.so (+ .so.0 link) and librepoll.a"
 	@echo "make install  stripped library, header, repoll.pc, share/repoll/ (PREFIX=$(PREFIX))"
 	@echo "make install-debug  also the library's debug info (librepoll.so.X.Y.Z.debug)"
+	@echo "make bench    benchmarks side by side (benches/RESULTS.md); make bench-deps installs what they need"
 	@echo "make fuzz     each fuzz target FUZZ_SECONDS (60) from its seeds; make fuzz-coverage: per-file coverage"
 
 # The soname link beside the library, so that dlopen("librepoll.so.0") and
@@ -168,9 +169,19 @@ fuzz-coverage:
 	    -instr-profile=coverage/all.profdata $(CURDIR)/src
 
 # ---- benchmarks (benches/) ----
-.PHONY: bench
+# `make bench` installs nothing: when a package is missing it stops and says
+# which, and `make bench-deps` installs them (apt-get; through sudo when not
+# root). gnuplot-nox is optional (the plot). REPOLL_BENCH_BEFORE=lib.so adds
+# that library's figures beside the current ones (before/after).
+BENCH_PACKAGES ?= gcc pkg-config libev-dev libevent-dev libuv1-dev valgrind gnuplot-nox
+SUDO           ?= $(if $(filter 0,$(shell id -u)),,sudo)
+.PHONY: bench bench-deps
 bench: build
 	benches/run
+
+bench-deps:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BENCH_PACKAGES)
 
 # ---- install (pkg-config, static, shared) ----
 # `make install` = `make install-prep` (cargo build --release, and the

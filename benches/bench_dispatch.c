@@ -1,6 +1,7 @@
 /*
  * Dispatch benchmark: the classic libevent "bench" chain, one harness, five
- * backends (raw epoll, repoll, libev, libevent, libuv).
+ * backends (raw epoll, repoll, libev, libevent, libuv), plus repoll+timer:
+ * repoll on a handle that also holds one (distant) timer.
  *
  * N AF_UNIX stream socketpairs; the read end of each is registered for
  * readability. A round writes one byte to A pairs spread evenly over the N,
@@ -141,6 +142,13 @@ static repoll_t *rp;
 static repoll_event_t rp_evs[MAXEV];
 
 static void rp_create(void) { CHECK_NEG(repoll_create(&rp, REPOLL_CLOEXEC)); }
+/* repoll+timer: the same handle with one timer an hour away, so a wait pays
+ * whatever a handle with timers pays (the timer never fires in a run). */
+static void rp_timer_create(void) {
+    uint64_t id;
+    rp_create();
+    CHECK_NEG(repoll_timer_add(rp, 3600 * 1000000000ll, 0, 0, &id));
+}
 static void rp_add_all(void) {
     for (long i = 0; i < npairs; i++)
         CHECK_NEG(repoll_add(rp, rfd[i], REPOLL_IN, (uint64_t)i));
@@ -252,6 +260,7 @@ static void luv_destroy(void) {
 static const struct backend backends[] = {
     {"raw", raw_create, raw_add_all, raw_flush, NULL, raw_run_once, raw_destroy},
     {"repoll", rp_create, rp_add_all, rp_flush, NULL, rp_run_once, rp_destroy},
+    {"repoll+timer", rp_timer_create, rp_add_all, rp_flush, NULL, rp_run_once, rp_destroy},
     {"libev", lev_create, lev_add_all, lev_flush, lev_check, lev_run_once, lev_destroy},
     {"libevent", le_create, le_add_all, le_flush, NULL, le_run_once, le_destroy},
     {"libuv", luv_create, luv_add_all, luv_flush, NULL, luv_run_once, luv_destroy},
@@ -412,7 +421,7 @@ static void run_callgrind(const struct backend *be, long rounds) {
         start_round();
         bench_round(be, &wall);
     }
-    long reads = 0;
+    long reads = 0, waits = 0;
     CALLGRIND_ZERO_STATS;
     for (long r = 0; r < rounds; r++) {
         start_round(); /* the harness's A writes: the same for every backend */
@@ -420,13 +429,14 @@ static void run_callgrind(const struct backend *be, long rounds) {
         bench_round(be, &wall);
         CALLGRIND_TOGGLE_COLLECT;
         reads += g.count;
+        waits += g.loops;
     }
     CALLGRIND_DUMP_STATS_AT("rounds");
     be->destroy();
     long expected = rounds * (nactive + nwrites);
     printf("callgrind backend=%s n=%ld active=%ld writes=%ld rounds=%ld reads=%ld expected=%ld"
-           " failures=%ld leftover=%ld\n",
-           be->name, npairs, nactive, nwrites, rounds, reads, expected, g.failures,
+           " waits=%ld failures=%ld leftover=%ld\n",
+           be->name, npairs, nactive, nwrites, rounds, reads, expected, waits, g.failures,
            leftover_bytes());
     if (reads != expected || g.failures)
         exit(1);

@@ -103,7 +103,7 @@ static void child(void) {
     int sv[2];
     make_pair(sv);
     uint64_t first;
-    /* The first timer opens the timerfd: done before the cap. */
+    /* The first timer (and its queue's first allocation): before the cap. */
     CHECK_OK(repoll_timer_add(ep, 3600000 * MS, 0, 0, &first));
     (void)repoll_features();
 

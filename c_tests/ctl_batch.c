@@ -108,31 +108,34 @@ static void mixed_ops_each_get_repoll_ctls_result(repoll_t *ep) {
     close(a[0]), close(a[1]), close(b[0]), close(b[1]);
 }
 
-/* The handle's timerfd and signalfd, once they exist, are refused like the
- * epoll fd (found as the fds that appear when they are created). */
+/* The handle's signalfd, once it exists, is refused like the epoll fd
+ * (found as the fd that appears when it is created); a timer opens no fd. */
 static void internal_fds_are_refused(void) {
     repoll_t *ep = make_poller(0);
     unsigned char before[FD_MAP_SIZE];
     map_open_fds(before);
     uint64_t id;
     CHECK_OK(repoll_timer_add(ep, 3600000 * MS, 0, 1, &id));
-    int timer_fd = -1;
-    for (int fd = 0; fd < FD_MAP_SIZE && timer_fd < 0; fd++) {
+    CHECK_OK(repoll_signal_add(ep, SIGUSR2, 2));
+    int signal_fd = -1, others = 0;
+    for (int fd = 0; fd < FD_MAP_SIZE; fd++) {
         char path[64], target[64] = "";
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        if (!before[fd] && readlink(path, target, sizeof target - 1) > 0 &&
-            strstr(target, "timerfd"))
-            timer_fd = fd;
+        if (before[fd] || readlink(path, target, sizeof target - 1) <= 0) continue;
+        if (strstr(target, "signalfd")) signal_fd = fd;
+        else others++;
     }
-    CHECK(timer_fd >= 0);
+    CHECK(signal_fd >= 0);
+    CHECK_EQ(others, 0); /* the timer opened nothing */
     repoll_ctl_op_t ops[] = {
-        op(ADD, timer_fd, REPOLL_IN, 1), op(DEL, timer_fd, 0, 0),
+        op(ADD, signal_fd, REPOLL_IN, 1), op(DEL, signal_fd, 0, 0),
         op(ADD, repoll_fd(ep), REPOLL_IN, 1), op(DEL, repoll_fd(ep), 0, 0),
     };
     CHECK_EQ(repoll_ctl_batch(ep, ops, 4), 0);
     for (int i = 0; i < 4; i++) CHECK_EQ(ops[i].result, -EINVAL);
-    /* The timer still works. */
+    /* The timer and the signal still work. */
     CHECK_OK(repoll_timer_cancel(ep, id));
+    CHECK_OK(repoll_signal_delete(ep, SIGUSR2));
     CHECK_OK(repoll_close(ep));
 }
 

@@ -64,7 +64,7 @@ int main(void) {
     CHECK_OK(repoll_add(ep, sv[0], REPOLL_IN, DATA_FD));
     int base = count_open_fds();
     uint64_t t1;
-    /* Due after the child is gone; creates the handle's timerfd. */
+    /* Due after the child is gone. */
     int64_t t0 = now_ns();
     CHECK_OK(repoll_timer_add(ep, 300 * MS, 0, DATA_T1, &t1));
     int handle_fds = count_open_fds() - base + 2; /* + the epoll fd and the waker */

@@ -1,6 +1,7 @@
 /* Nesting through repoll_fd: a repoll instance inside another (and raw epoll
- * fds either way round) reports readiness outward; cycles and chains that
- * are too deep are refused with -ELOOP, an instance inside itself -EINVAL. */
+ * fds either way round) reports readiness outward, a due timer included;
+ * cycles and chains that are too deep are refused with -ELOOP, an instance
+ * inside itself -EINVAL. */
 #include <sys/epoll.h>
 
 #include "check.h"
@@ -153,11 +154,39 @@ static void raw_epoll_both_ways(void) {
     close(sv[1]);
 }
 
+/* Timers open no fd of their own, but a nested handle's fd becomes readable
+ * when one is due (never before), whether the timer was added before or
+ * after repoll_fd, and stops being readable once the wait reported it. */
+static void due_timer_makes_the_nested_fd_readable(void) {
+    for (int order = 0; order < 2; order++) {
+        repoll_t *inner = make_poller(0);
+        uint64_t id;
+        int64_t t0 = now_ns(); /* before the add: never-early counts from here */
+        if (order == 0) CHECK_OK(repoll_timer_add(inner, 30 * MS, 0, 0x71, &id));
+        int fd = repoll_fd(inner);
+        CHECK(fd >= 0);
+        if (order == 1) CHECK_OK(repoll_timer_add(inner, 30 * MS, 0, 0x71, &id));
+        int outer = epoll_create1(EPOLL_CLOEXEC);
+        CHECK(outer >= 0);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 5};
+        CHECK(epoll_ctl(outer, EPOLL_CTL_ADD, fd, &ev) == 0);
+        CHECK_EQ(epoll_wait(outer, &ev, 1, 5000), 1); /* hang guard: 5 s */
+        CHECK(now_ns() - t0 >= 30 * MS);
+        repoll_event_t got[4];
+        CHECK_EQ(repoll_wait(inner, got, 4, 0), 1);
+        check_event(&got[0], 0x71, REPOLL_TIMER);
+        CHECK_EQ(epoll_wait(outer, &ev, 1, 50), 0); /* nothing due any more */
+        close(outer);
+        CHECK_OK(repoll_close(inner));
+    }
+}
+
 int main(void) {
     int fds_before = count_open_fds();
     repoll_in_repoll();
     loops();
     raw_epoll_both_ways();
+    due_timer_makes_the_nested_fd_readable();
     CHECK_EQ(count_open_fds(), fds_before);
     puts("nested: ok");
     return 0;

@@ -129,10 +129,6 @@ static void sources_work_under_a_mask(int flags) {
 }
 
 int main(void) {
-    sigset_t usr2;
-    sigemptyset(&usr2);
-    sigaddset(&usr2, SIGUSR2);
-    CHECK(pthread_sigmask(SIG_BLOCK, &usr2, NULL) == 0);
     install_stop_handler();
     if (!(repoll_features() & REPOLL_FEATURE_PWAIT2))
         puts("pwait: this kernel has no epoll_pwait2; testing the fallback it uses");

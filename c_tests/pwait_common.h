@@ -30,18 +30,20 @@ static void stop_handler(int signo) {
 }
 
 /* Installs the handler (no SA_RESTART: irrelevant to epoll waits, which are
- * never restarted) and blocks STOP_SIGNAL in the calling thread, so threads
- * created afterwards inherit it blocked. */
+ * never restarted) and blocks STOP_SIGNAL, and SIGUSR2 (which the tests hand
+ * to repoll_signal_add), in the calling thread, so threads created afterwards
+ * inherit both blocked. */
 static inline void install_stop_handler(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = stop_handler;
     sigemptyset(&sa.sa_mask);
     CHECK(sigaction(STOP_SIGNAL, &sa, NULL) == 0);
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, STOP_SIGNAL);
-    CHECK(pthread_sigmask(SIG_BLOCK, &stop, NULL) == 0);
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, STOP_SIGNAL);
+    sigaddset(&blocked, SIGUSR2);
+    CHECK(pthread_sigmask(SIG_BLOCK, &blocked, NULL) == 0);
 }
 
 /* The calling thread's mask with STOP_SIGNAL let in. */

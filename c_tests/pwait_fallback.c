@@ -11,10 +11,6 @@ int main(void) {
     /* Before any repoll call: the probe and every wait must see it. */
     CHECK(setenv("REPOLL_DISABLE_PWAIT2", "1", 1) == 0);
     CHECK((repoll_features() & REPOLL_FEATURE_PWAIT2) == 0);
-    sigset_t usr2;
-    sigemptyset(&usr2);
-    sigaddset(&usr2, SIGUSR2);
-    CHECK(pthread_sigmask(SIG_BLOCK, &usr2, NULL) == 0);
     install_stop_handler();
 
     for (int flags = 0; flags <= REPOLL_RETRY_EINTR; flags += REPOLL_RETRY_EINTR) {

@@ -14,10 +14,6 @@
 #define ROUNDS 200
 
 int main(void) {
-    sigset_t usr2;
-    sigemptyset(&usr2);
-    sigaddset(&usr2, SIGUSR2);
-    CHECK(pthread_sigmask(SIG_BLOCK, &usr2, NULL) == 0);
     install_stop_handler();
 
     repoll_t *plain = make_poller(0);

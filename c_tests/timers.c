@@ -128,12 +128,14 @@ static void added_from_another_thread(void) {
     repoll_event_t ev[8];
     pthread_t t;
     /* mode 0: first timer of the handle, wait(-1); mode 1: a 5 s timer is
-     * armed, wait(-1); mode 2: a 5 s timer is armed, wait(10 s). */
-    for (int mode = 0; mode < 3; mode++) {
+     * armed, wait(-1); mode 2: a 5 s timer is armed, wait(10 s); mode 3: the
+     * handle had a timer, cancelled, so none is left, wait(-1). */
+    for (int mode = 0; mode < 4; mode++) {
         watchdog_phase = "timer added from another thread";
         repoll_t *ep = make_poller(0);
         uint64_t late = 0;
         if (mode > 0) CHECK_OK(repoll_timer_add(ep, 5000 * MS, 0, 0x1A7E, &late));
+        if (mode == 3) CHECK_OK(repoll_timer_cancel(ep, late));
         struct adder a = {.ep = ep, .first_ns = 30 * MS, .data = 0xEA21, .rc = 1};
         int64_t t0 = now_ns();
         CHECK(pthread_create(&t, NULL, add_later, &a) == 0);
@@ -145,13 +147,14 @@ static void added_from_another_thread(void) {
         check_event(&ev[0], 0xEA21, REPOLL_TIMER);
         CHECK(returned - a.added_at >= 30 * MS);
         CHECK(returned - t0 < 4000 * MS); /* hang guard: long before the 5 s timer */
-        if (mode > 0) CHECK_OK(repoll_timer_cancel(ep, late));
+        if (mode == 1 || mode == 2) CHECK_OK(repoll_timer_cancel(ep, late));
         CHECK_OK(repoll_close(ep));
     }
 }
 
-/* Cancelling the earliest timer leaves the timerfd armed for it; the wait
- * must not return early (or with an event) when it fires for nothing. And the
+/* Cancelling the earliest timer leaves a blocked wait sleeping until its
+ * deadline; the wait must not return early (or with an event) when it wakes
+ * for nothing. And the
  * caller's timeout applies when the next timer is later. */
 static void timeouts_with_timers(void) {
     watchdog_phase = "timeouts with timers";

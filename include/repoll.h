@@ -434,9 +434,14 @@ int repoll_close(repoll_t *ep);
 /**
  * The epoll fd of the handle, to nest it in another event loop (it becomes
  * readable when `repoll_wait` would return events). The fd stays owned by the
- * handle: do not close it, and do not use it after `repoll_close`.
+ * handle: do not close it, and do not use it after `repoll_close`. From the
+ * first call on, the handle's timers get one internal fd (a timerfd, created
+ * now if timers exist, else with the first timer), so that a due timer makes
+ * the epoll fd readable too; timers need no fd otherwise.
  *
- * Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed).
+ * Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed), -EMFILE /
+ * -ENOMEM / -ENOSPC (creating that timerfd: the fd limit, memory,
+ * max_user_watches).
  */
 int repoll_fd(const repoll_t *ep);
 
@@ -472,9 +477,13 @@ int repoll_wake(repoll_t *ep);
  *
  * Returns 0 and stores the timer's id in `*id_out`, or: -EINVAL (NULL `ep`
  * or `id_out`, negative `first_ns` or `interval_ns`), -EBADF (closed),
- * -EMFILE / -ENOMEM / -ENOSPC (the first timer of a handle creates one
- * timerfd and registers it: the fd limit, memory, max_user_watches).
- * Ids are never 0 and never reused while the handle lives.
+ * -ENOMEM, -EMFILE / -ENOSPC (the first timer of a handle whose fd
+ * `repoll_fd` handed out creates a timerfd: the fd limit,
+ * max_user_watches). Timers open no fd otherwise: the wait's own timeout
+ * (nanoseconds, through epoll_pwait2) ends at the earliest one.
+ * Ids are positive, below 2^53 (exact in a double, so JavaScript and Lua
+ * numbers hold them) and never reused while the handle lives, however many
+ * timers are added and cancelled.
  *
  * Thread rules: may run concurrently with any call; a timer added from
  * another thread with an earlier deadline than a blocked wait's timeout

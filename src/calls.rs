@@ -14,9 +14,17 @@ const ONE_CALL: usize = 2;
 impl Calls {
     /// Counts a call in; false if the poller is closed. Counted in either
     /// way: every `enter` is paired with one [`Calls::leave`].
+    /// Sequentially consistent, so that a call that then reads other state
+    /// and a [`Calls::others_in_flight`] after a write of that state cannot
+    /// miss each other (same instruction as Acquire on x86-64).
     #[inline]
     pub(crate) fn enter(&self) -> bool {
-        self.0.fetch_add(ONE_CALL, Ordering::Acquire) & CLOSED == 0
+        self.0.fetch_add(ONE_CALL, Ordering::SeqCst) & CLOSED == 0
+    }
+
+    /// From inside a counted call: whether another call is in flight too.
+    pub(crate) fn others_in_flight(&self) -> bool {
+        self.0.load(Ordering::SeqCst) / ONE_CALL > 1
     }
 
     /// Counts a call out; true if it was the last call out of a closed

@@ -83,6 +83,27 @@ impl Epoll {
     }
 }
 
+impl Epoll {
+    /// [`Epoll::wait_kernel`] with the timeout in milliseconds as
+    /// `epoll_wait` takes it (< 0: none), for the one-system-call path.
+    #[inline(always)]
+    pub(crate) fn wait_ms(&self, events: &mut [Event], ms: libc::c_int) -> io::Result<usize> {
+        let (buf, max) = event::as_kernel_buffer(events);
+        if max == 0 {
+            return Err(einval());
+        }
+        // SAFETY: `buf` has room for `max` kernel records.
+        let n = cvt(unsafe { libc::epoll_wait(self.fd.as_raw_fd(), buf, max, ms) })? as usize;
+        if n > max as usize {
+            // SAFETY: epoll_wait(2) returns at most `maxevents` records.
+            // Saying so lets the compiler drop the caller's bounds check on
+            // the count, on the path of every wait.
+            unsafe { std::hint::unreachable_unchecked() }
+        }
+        Ok(n)
+    }
+}
+
 impl AsRawFd for Epoll {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()

@@ -1,11 +1,12 @@
 //! [`Poller`]: an epoll instance plus the library's own event sources,
 //! behind one wait.
 //!
-//! The library's sources (the waker, the timerfd, the signalfd) are
-//! registered in the same epoll instance as the caller's fds. Their `data` is the address of a field of
-//! [`Internal`], a heap block the poller owns: no live object of the caller's
-//! can share that address, so a caller using pointers as data never collides,
-//! and telling them apart costs one range check per event.
+//! The library's fds (the waker, the signalfd) are registered in the same
+//! epoll instance as the caller's fds. Their `data` is the address of a field
+//! of [`Internal`], a heap block the poller owns: no live object of the
+//! caller's can share that address, so a caller using pointers as data never
+//! collides, and telling them apart costs one range check per event. Timers
+//! need no fd: they bound the wait's timeout (see `timers.rs`).
 
 use std::io;
 use std::ops::Range;
@@ -37,6 +38,10 @@ pub(crate) struct Options {
 #[derive(Debug)]
 struct Internal {
     waker: Waker,
+    /// Set by [`Poller::wake`] before it wakes the waker, so a wait reports
+    /// WAKE for the caller's wakes only, not for the kicks that make a wait
+    /// look at a new earliest timer.
+    caller_woke: AtomicBool,
     /// The process that created the poller. A forked child shares the waker's
     /// open file with its parent, so its close must not signal it.
     pid: u32,
@@ -66,6 +71,7 @@ impl Poller {
         pwait2::read_environment();
         let internal = try_box(Internal {
             waker: Waker::new()?,
+            caller_woke: AtomicBool::new(false),
             pid: std::process::id(),
             timers: Timers::new(),
             signals: Signals::new(),
@@ -120,27 +126,61 @@ impl Poller {
         timeout: Timeout,
         sigmask: Option<&libc::sigset_t>,
     ) -> io::Result<usize> {
-        if !self.internal.needs_loop.load(Ordering::Relaxed) && !timeout.exceeds_one_ms_wait() {
-            // The common case: exactly one system call.
-            let n = self.epoll.wait_kernel(events, timeout, sigmask)?;
-            if !event::widen(events, n, self.tokens()) {
-                return Ok(n);
-            }
-            let kept = self.deliver(events, n)?;
-            if kept > 0 {
-                return Ok(kept);
-            }
-            // A source first used during this wait fired for nothing (a timer
-            // cancelled meanwhile): wait again, late rather than early.
+        if self.internal.needs_loop.load(Ordering::SeqCst) || timeout.exceeds_one_ms_wait() {
+            return self.wait_until_deadline(events, timeout, sigmask);
         }
-        self.wait_until_deadline(events, timeout, sigmask)
+        // The common case: exactly one system call, and no call that is not
+        // needed (the rest is out of line, so this stays a few instructions
+        // around the system call).
+        let n = self.epoll.wait_kernel(events, timeout, sigmask)?;
+        if event::widen(events, n, self.tokens()) {
+            return self.deliver_or_wait(events, n, timeout, sigmask);
+        }
+        Ok(n)
+    }
+
+    /// [`Poller::wait`] with a timeout in whole milliseconds (< 0: none) and
+    /// no mask, for `repoll_wait`: on a handle without timers or signals, the
+    /// milliseconds go to `epoll_wait` as they are, with no conversion on the
+    /// way.
+    #[inline(always)]
+    pub(crate) fn wait_ms(&self, events: &mut [Event], ms: libc::c_int) -> io::Result<usize> {
+        if self.internal.needs_loop.load(Ordering::SeqCst) {
+            return self.wait_until_deadline(events, Timeout::from_millis(ms), None);
+        }
+        let n = self.epoll.wait_ms(events, ms)?;
+        if event::widen(events, n, self.tokens()) {
+            return self.deliver_or_wait(events, n, Timeout::from_millis(ms), None);
+        }
+        Ok(n)
+    }
+
+    /// The one-system-call path found a source of the library's among the
+    /// `n` events: they become the events they stand for, or, when none is
+    /// left (a kick for a handle's first timer, added during this wait, or a
+    /// source that fired for nothing), the wait starts again: late rather
+    /// than early.
+    #[cold]
+    #[inline(never)]
+    fn deliver_or_wait(
+        &self,
+        events: &mut [Event],
+        n: usize,
+        timeout: Timeout,
+        sigmask: Option<&libc::sigset_t>,
+    ) -> io::Result<usize> {
+        match self.deliver(events, n)? {
+            0 => self.wait_until_deadline(events, timeout, sigmask),
+            kept => Ok(kept),
+        }
     }
 
     /// The wait for handles that retry EINTR, use timers or signals, or were
     /// given a timeout longer than one `epoll_wait` takes: system calls in a
-    /// loop until an event or the deadline. Between two calls the thread
-    /// has its own mask, never `sigmask`: a signal that only `sigmask` lets
-    /// in stays pending until the next call, which ends with it (EINTR).
+    /// loop until an event, a timer or the deadline. Each sleeps at most until
+    /// the earliest timer. Between two calls the thread has its own mask,
+    /// never `sigmask`: a signal that only `sigmask` lets in stays pending
+    /// until the next call, which ends with it (EINTR).
     #[inline(never)]
     fn wait_until_deadline(
         &self,
@@ -149,23 +189,47 @@ impl Poller {
         sigmask: Option<&libc::sigset_t>,
     ) -> io::Result<usize> {
         let retry_eintr = self.retry_eintr && sigmask.is_none();
-        let deadline = Deadline::after(monotonic_ns(), timeout);
-        let mut slice = timeout;
+        let timers = &self.internal.timers;
+        let mut now = monotonic_ns();
+        let deadline = Deadline::after(now, timeout);
         loop {
-            match self.epoll.wait_kernel(events, slice, sigmask) {
-                Ok(0) if !slice.exceeds_one_ms_wait() => return Ok(0),
-                Ok(n) if event::widen(events, n, self.tokens()) => {
-                    let kept = self.deliver(events, n)?;
-                    if kept > 0 {
-                        return Ok(kept);
+            let left = deadline.remaining(now);
+            // Timers already due are reported by this call whatever else is
+            // ready, so a busy fd cannot starve them; one that comes due
+            // during a wait that returns other events is left to the next
+            // call (due at once then), which spares a clock read per wait.
+            let due_before = timers.due(now);
+            let res = {
+                let (_blocking, earliest) = timers.blocking();
+                let slice = match (earliest, left) {
+                    (None, _) => left,
+                    (Some(due), Timeout::Nanos(ns)) => {
+                        Timeout::Nanos(ns.min(due.saturating_sub(now)))
                     }
+                    (Some(due), _) => Timeout::Nanos(due.saturating_sub(now)),
+                };
+                self.epoll.wait_kernel(events, slice, sigmask)
+            };
+            let mut kept = match res {
+                Ok(n) if n > 0 && event::widen(events, n, self.tokens()) => {
+                    self.deliver(events, n)?
                 }
-                Ok(0) => {} // a clamped slice of a longer timeout ran out
-                Ok(n) => return Ok(n),
-                Err(e) if retry_eintr && e.raw_os_error() == Some(libc::EINTR) => {}
+                Ok(n) => n,
+                Err(e) if retry_eintr && e.raw_os_error() == Some(libc::EINTR) => 0,
                 Err(e) => return Err(e),
+            };
+            if kept > 0 && !due_before {
+                return Ok(kept);
             }
-            slice = deadline.remaining(monotonic_ns());
+            now = monotonic_ns();
+            if kept < events.len() && timers.due(now) {
+                let mut out = Filled { events, len: kept };
+                timers.expire(now, out.room(), |t| out.push(t.data, interest::TIMER));
+                kept = out.len;
+            }
+            if kept > 0 || deadline.remaining(now) == Timeout::Nanos(0) {
+                return Ok(kept);
+            }
         }
     }
 
@@ -173,6 +237,7 @@ impl Poller {
     /// blocked) with one `WAKE` event. Wakes before that wait coalesce.
     /// Async-signal-safe: one `write(2)`.
     pub(crate) fn wake(&self) -> io::Result<()> {
+        self.internal.caller_woke.store(true, Ordering::Release);
         self.internal.waker.wake()
     }
 
@@ -213,11 +278,29 @@ impl Poller {
     /// `interval` ns (0: once), reported as `{data, TIMER}`. Returns its id,
     /// never reused while the poller lives.
     pub(crate) fn timer_add(&self, first: u64, interval: u64, data: u64) -> io::Result<u64> {
-        self.internal.needs_loop.store(true, Ordering::Relaxed);
-        let token = token(&self.internal.timers);
-        self.internal.timers.add(first, interval, data, |fd| {
+        let own = &self.internal;
+        // A wait that started before the handle's first timer (or signal)
+        // is not counted as blocked: kick it, so it takes the timers path.
+        // Only if some call is in flight besides this one: an idle handle
+        // (a nested one, say) gets no spurious readiness. The store and the
+        // count are sequentially consistent, as are a wait's count and load
+        // of the flag: one side sees the other.
+        let first_source = !own.needs_loop.load(Ordering::SeqCst);
+        let mut kick_waits = false;
+        if first_source {
+            own.needs_loop.store(true, Ordering::SeqCst);
+            kick_waits = self.calls.others_in_flight();
+        }
+        let token = token(&own.timers);
+        let (id, earliest) = own.timers.add(first, interval, data, |fd| {
             self.epoll.ctl(Op::Add, fd, interest::IN, token)
-        })
+        })?;
+        if kick_waits || earliest {
+            // A kick cannot fail in a way that matters: EAGAIN means the
+            // waker is readable already.
+            let _ = own.waker.wake();
+        }
+        Ok(id)
     }
 
     /// Cancels a timer: `ENOENT` for an unknown or already fired one-shot id.
@@ -242,9 +325,9 @@ impl Poller {
     }
 
     /// Rewrites the `n` events the kernel returned: the caller's stay, in
-    /// order, at the front; the library's become the events they stand for.
-    /// Each source that fired freed its own slot, so each has room for at
-    /// least one event.
+    /// order, at the front; the library's become the events they stand for
+    /// (a kick of the waker becomes none). Each source that fired freed its
+    /// own slot, so each has room for at least one event.
     fn deliver(&self, events: &mut [Event], n: usize) -> io::Result<usize> {
         let own = &*self.internal;
         let (waker, timers, signals) = (token(&own.waker), token(&own.timers), token(&own.signals));
@@ -268,18 +351,18 @@ impl Poller {
                 return Err(io::Error::from_raw_os_error(libc::EBADF));
             }
             own.waker.drain();
-            out.push(0, interest::WAKE);
-        }
-        if signalled {
-            // Leave the timers the slot their fd freed.
-            let room = out.room() - usize::from(timed);
-            own.signals
-                .deliver(room, |s| out.push(s.data, interest::SIGNAL));
+            if own.caller_woke.swap(false, Ordering::AcqRel) {
+                out.push(0, interest::WAKE);
+            }
         }
         if timed {
+            // The nest timerfd: the wait reports what is due after this.
+            own.timers.rearm();
+        }
+        if signalled {
             let room = out.room();
-            own.timers
-                .expire(room, |t| out.push(t.data, interest::TIMER));
+            own.signals
+                .deliver(room, |s| out.push(s.data, interest::SIGNAL));
         }
         Ok(out.len)
     }
@@ -315,6 +398,19 @@ impl Filled<'_> {
             reserved: 0,
         };
         self.len += 1;
+    }
+}
+
+impl Poller {
+    /// The epoll fd, handed out to be nested in another loop: from now on a
+    /// due timer makes it readable too (a timerfd, armed at the earliest
+    /// deadline), as a ready fd does.
+    pub(crate) fn nest_fd(&self) -> io::Result<RawFd> {
+        let token = token(&self.internal.timers);
+        self.internal
+            .timers
+            .nest(|fd| self.epoll.ctl(Op::Add, fd, interest::IN, token))?;
+        Ok(self.epoll.as_raw_fd())
     }
 }
 

@@ -17,7 +17,6 @@ pub mod constants;
 mod handle;
 mod strerror;
 
-use std::os::fd::AsRawFd;
 use std::os::raw::{c_char, c_int};
 
 use boundary::{boundary, to_c};
@@ -265,15 +264,13 @@ pub unsafe extern "C" fn repoll_wait(
     maxevents: c_int,
     timeout_ms: c_int,
 ) -> c_int {
-    // SAFETY: forwards the caller's guarantees unchanged.
-    boundary!(unsafe {
-        wait(
-            ep,
-            events,
-            maxevents,
-            Timeout::from_millis(timeout_ms),
-            None,
-        )
+    boundary!({
+        let call = enter!(ep);
+        // SAFETY: the C contract: `events` holds `maxevents` writable events.
+        match unsafe { events_mut(events, maxevents) } {
+            Ok(events) => to_c(call.wait_ms(events, timeout_ms).map(|n| n as c_int)),
+            Err(code) => code,
+        }
     })
 }
 
@@ -408,14 +405,19 @@ pub unsafe extern "C" fn repoll_close(ep: *mut repoll_t) -> c_int {
 
 /// The epoll fd of the handle, to nest it in another event loop (it becomes
 /// readable when `repoll_wait` would return events). The fd stays owned by the
-/// handle: do not close it, and do not use it after `repoll_close`.
+/// handle: do not close it, and do not use it after `repoll_close`. From the
+/// first call on, the handle's timers get one internal fd (a timerfd, created
+/// now if timers exist, else with the first timer), so that a due timer makes
+/// the epoll fd readable too; timers need no fd otherwise.
 ///
-/// Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed).
+/// Returns the fd (>= 0), or -EINVAL (NULL), -EBADF (closed), -EMFILE /
+/// -ENOMEM / -ENOSPC (creating that timerfd: the fd limit, memory,
+/// max_user_watches).
 #[no_mangle]
 pub unsafe extern "C" fn repoll_fd(ep: *const repoll_t) -> c_int {
     boundary!({
         let call = enter!(ep);
-        call.as_raw_fd()
+        to_c(call.nest_fd())
     })
 }
 
@@ -454,9 +456,13 @@ pub unsafe extern "C" fn repoll_wake(ep: *mut repoll_t) -> c_int {
 ///
 /// Returns 0 and stores the timer's id in `*id_out`, or: -EINVAL (NULL `ep`
 /// or `id_out`, negative `first_ns` or `interval_ns`), -EBADF (closed),
-/// -EMFILE / -ENOMEM / -ENOSPC (the first timer of a handle creates one
-/// timerfd and registers it: the fd limit, memory, max_user_watches).
-/// Ids are never 0 and never reused while the handle lives.
+/// -ENOMEM, -EMFILE / -ENOSPC (the first timer of a handle whose fd
+/// `repoll_fd` handed out creates a timerfd: the fd limit,
+/// max_user_watches). Timers open no fd otherwise: the wait's own timeout
+/// (nanoseconds, through epoll_pwait2) ends at the earliest one.
+/// Ids are positive, below 2^53 (exact in a double, so JavaScript and Lua
+/// numbers hold them) and never reused while the handle lives, however many
+/// timers are added and cancelled.
 ///
 /// Thread rules: may run concurrently with any call; a timer added from
 /// another thread with an earlier deadline than a blocked wait's timeout

@@ -1,0 +1,3 @@
+module repoll
+
+go 1.19
