@@ -25,8 +25,13 @@ fn a_timer_due_at_once_is_reported_by_the_next_poll() {
             assert_eq!(repoll_timer_add(ep, 0, 0, data, &mut id), 0);
             let n = repoll_wait(ep, ev.as_mut_ptr(), 8, 0);
             assert!(n >= 0, "wait: {n}");
-            let got = ev[..n as usize].iter().any(|e| e.data == data && e.events == REPOLL_TIMER);
-            assert!(got, "round {round}: the poll right after adding a first = 0 timer missed it");
+            let got = ev[..n as usize]
+                .iter()
+                .any(|e| e.data == data && e.events == REPOLL_TIMER);
+            assert!(
+                got,
+                "round {round}: the poll right after adding a first = 0 timer missed it"
+            );
         }
         assert_eq!(repoll_close(ep), 0);
     }

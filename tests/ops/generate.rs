@@ -395,6 +395,7 @@ fn gen_source_op(c: &mut impl Choices, v: &View) -> Op {
             },
         },
         97 if c.chance(20) => Op::ForkClose { inst },
+        97 if c.chance(50) => Op::FdPoll { inst },
         68..=97 => Op::PWait {
             inst,
             maxevents: c.pick(&[1, 1, 2, 3, 4, 8, 64, 64, 0, -1]),

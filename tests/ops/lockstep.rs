@@ -288,6 +288,7 @@ impl Lockstep {
             Op::Raise { sig, times } => Ok(self.raise(sig, times)),
             Op::Misc { code } => super::source_ops::misc(code),
             Op::ForkClose { inst } => self.fork_close(inst),
+            Op::FdPoll { inst } => self.fd_poll(inst),
             Op::CtlBatch {
                 inst,
                 shape,

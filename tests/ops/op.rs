@@ -138,6 +138,9 @@ pub enum Op {
         timeout_ns: i64,
         mask: Mask,
     },
+    /// `repoll_fd`, then poll(2) of that fd: readable when a wait would
+    /// report something (a due timer included, once the fd was handed out).
+    FdPoll { inst: u8 },
     /// `repoll_strerror(code)`, `repoll_version()`, `repoll_features()`.
     Misc { code: i32 },
     /// fork(2); the child closes its copy of the handle and exits with the

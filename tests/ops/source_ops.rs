@@ -88,6 +88,45 @@ impl Lockstep {
         Ok("child closed its copy".into())
     }
 
+    /// `repoll_fd` hands the epoll fd out to be nested: from then on a due
+    /// timer makes it readable, as a pending wake or signal does. Checked:
+    /// the same fd every time, and readable when the model says a wait with
+    /// room must report something (a spurious readiness is allowed: a
+    /// cancelled timer may leave its expiry armed).
+    pub(super) fn fd_poll(&mut self, inst: u8) -> Step {
+        let pending = self.pending;
+        let (ep, src) = match self.handle(inst) {
+            Ok(h) => h,
+            Err(skip) => return Ok(skip),
+        };
+        let before = signals::now_ns();
+        // SAFETY: a live handle.
+        let fd = unsafe { repoll_fd(ep) };
+        if fd < 0 {
+            return want("repoll_fd", fd, 0).map(|()| String::new());
+        }
+        if src.fd.is_some_and(|f| f != fd) {
+            return Err(format!("repoll_fd changed from {:?} to {fd}", src.fd));
+        }
+        // The first handout arms a timerfd for the timers already there:
+        // an overdue one fires from a timer interrupt a moment later, so
+        // only a handle handed out before is held to its timers.
+        let timers_count = src.fd.replace(fd).is_some();
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut p, 1, 0) };
+        if let (0, Some(due)) = (r, src.must_report(&pending, before, timers_count)) {
+            return Err(format!(
+                "repoll_fd {fd} not readable, but a wait must report {due}"
+            ));
+        }
+        Ok(format!("fd {fd}, poll {r}"))
+    }
+
     /// The handle and model of instance `inst`, or why the op is skipped.
     fn handle(&mut self, inst: u8) -> Result<(*mut repoll_t, &mut Sources), String> {
         if inst == SOLO {

@@ -79,6 +79,8 @@ pub struct Sources {
     /// Set once a source was used: the handle then never nests (the raw side
     /// has no such sources) and lockstep waits use a roomy array.
     pub used: bool,
+    /// What `repoll_fd` returned, once called.
+    pub fd: Option<c_int>,
     /// Tells data values apart.
     pub serial: u64,
     /// Created with REPOLL_RETRY_EINTR.
@@ -106,6 +108,29 @@ impl Sources {
     /// Whether `id` was ever given out by this handle.
     pub fn known(&self, id: u64) -> bool {
         self.gone.contains(&id) || self.timers.iter().any(|t| t.id == id)
+    }
+
+    /// What a wait with room starting at `now` must report, if anything:
+    /// a pending wake, a pending added signal, or a timer overdue by
+    /// [`LATE_NS`] (once the fd was handed out, its readiness follows).
+    pub fn must_report(&self, pending: &[u32; 65], now: u64, timers: bool) -> Option<String> {
+        if self.wake {
+            return Some("a wake".into());
+        }
+        if let Some(s) = self.signals.iter().find(|s| pending[s.0 as usize] > 0) {
+            return Some(format!("signal {}", s.0));
+        }
+        self.timers
+            .iter()
+            .filter(|_| timers)
+            .find(|t| t.latest().saturating_add(LATE_NS) <= now)
+            .map(|t| {
+                format!(
+                    "timer {} (latest deadline {} ns, now {now} ns)",
+                    t.id,
+                    t.latest()
+                )
+            })
     }
 
     /// Checks an id fresh from `repoll_timer_add`.
