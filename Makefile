@@ -20,6 +20,7 @@ help:
 	@echo "make install  stripped library, header, repoll.pc, share/repoll/ (PREFIX=$(PREFIX))"
 	@echo "make install-debug  also the library's debug info (librepoll.so.X.Y.Z.debug)"
 	@echo "make bench    benchmarks side by side (benches/RESULTS.md); make bench-deps installs what they need"
+	@echo "make fuzz     each fuzz target FUZZ_SECONDS (60) from its seeds; make fuzz-coverage: per-file coverage"
 
 # The soname link beside the library, so that dlopen("librepoll.so.0") and
 # programs linked with -lrepoll run from the build tree too.
@@ -133,6 +134,39 @@ check-tsan:
 	REPOLL_C_CFLAGS="$(TSAN_CFLAGS)" TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	$(CARGO) $(TSAN_TOOLCHAIN) test -Zbuild-std --target $(TSAN_TARGET) \
 	    --target-dir target/tsan --test c_programs
+
+# ---- fuzzing (fuzz/; fuzz/README.md has the figures and the long run) ----
+# `make fuzz` runs each target FUZZ_SECONDS (default 60) from its committed
+# seeds (fuzz/seeds/<target>, replayed by `make test` too) plus the growing
+# corpus (fuzz/corpus/<target>, git-ignored); a finding stops it and lands
+# in fuzz/artifacts/<target>/. `make fuzz-coverage` reports, per source file
+# of src/, the lines, functions and regions the committed seeds reach.
+# Both need cargo-fuzz (`cargo install cargo-fuzz`) and the nightly
+# toolchain (coverage: also `rustup component add llvm-tools-preview
+# --toolchain nightly`).
+FUZZ_SECONDS   ?= 60
+FUZZ_TARGETS   ?= ops threads
+FUZZ_TOOLCHAIN ?= +nightly
+FUZZ_HOST       = $(shell rustc $(FUZZ_TOOLCHAIN) -vV | sed -n 's/^host: //p')
+FUZZ_LLVM_BIN   = $(shell rustc $(FUZZ_TOOLCHAIN) --print sysroot)/lib/rustlib/$(FUZZ_HOST)/bin
+FUZZ_COV_BIN    = target/$(FUZZ_HOST)/coverage/$(FUZZ_HOST)/release
+.PHONY: fuzz fuzz-coverage
+fuzz:
+	@command -v cargo-fuzz >/dev/null || { echo "fuzz: needs cargo-fuzz (cargo install cargo-fuzz)" >&2; exit 1; }
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	    mkdir -p corpus/$$t && \
+	    $(CARGO) $(FUZZ_TOOLCHAIN) fuzz run -O $$t corpus/$$t seeds/$$t -- \
+	        -max_total_time=$(FUZZ_SECONDS) -timeout=30 -print_final_stats=1 || exit 1; \
+	done
+
+fuzz-coverage:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	    $(CARGO) $(FUZZ_TOOLCHAIN) fuzz coverage $$t seeds/$$t || exit 1; \
+	done
+	cd fuzz && $(FUZZ_LLVM_BIN)/llvm-profdata merge -sparse $(foreach t,$(FUZZ_TARGETS),coverage/$(t)/coverage.profdata) -o coverage/all.profdata
+	cd fuzz && $(FUZZ_LLVM_BIN)/llvm-cov report $(FUZZ_COV_BIN)/$(firstword $(FUZZ_TARGETS)) \
+	    $(foreach t,$(wordlist 2,9,$(FUZZ_TARGETS)),-object $(FUZZ_COV_BIN)/$(t)) \
+	    -instr-profile=coverage/all.profdata $(CURDIR)/src
 
 # ---- benchmarks (benches/) ----
 # `make bench` installs nothing: when a package is missing it stops and says

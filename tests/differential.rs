@@ -127,6 +127,14 @@ fn repoll_matches_raw_epoll() {
             "{stats:?}"
         );
         assert!(stats.events > 0, "{stats:?}");
+        assert!(
+            stats.wakes > 0
+                && stats.signals > 0
+                && stats.timers > 0
+                && stats.eintr > 0
+                && stats.batches > 0,
+            "the library's sources, pwait and ctl_batch must be reached: {stats:?}"
+        );
         for errno in [
             libc::EEXIST,
             libc::ENOENT,

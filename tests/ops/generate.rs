@@ -5,6 +5,7 @@ use ::repoll::ffi::*;
 
 use super::choices::Choices;
 use super::op::*;
+use super::signals::{BAD_SIGNALS, SIGNALS};
 use super::{INSTANCES, SLOTS};
 
 /// What the generator may look at: which slots and instances are open.
@@ -16,6 +17,8 @@ pub struct View {
     pub stale: [bool; SLOTS],
     /// Open instances.
     pub inst_open: [bool; INSTANCES],
+    /// The [`SOLO`] handle is open.
+    pub solo_open: bool,
 }
 
 impl View {
@@ -159,6 +162,10 @@ pub fn gen_op<C: Choices>(c: &mut C, v: &View) -> Op {
     if open.len() < 3 && v.free() >= 2 && c.chance(50) {
         return gen_new(c);
     }
+    // The library's own sources, a quarter of the time.
+    if c.chance(25) {
+        return gen_source_op(c, v);
+    }
     match c.below(100) {
         0..=3 => {
             let inst = c.below(INSTANCES as u32) as u8;
@@ -179,32 +186,25 @@ pub fn gen_op<C: Choices>(c: &mut C, v: &View) -> Op {
                 }
             }
         }
-        4..=44 => {
+        4..=6 => {
             let inst = gen_inst(c, v);
-            let op = match c.below(100) {
-                0..=39 => REPOLL_CTL_ADD,
-                40..=69 => REPOLL_CTL_MOD,
-                70..=94 => REPOLL_CTL_DEL,
-                _ => c.pick(&[0, 4, -1, i32::MAX, i32::MIN]),
+            let n = c.below(9);
+            let ops = (0..n).map(|_| gen_batch_op(c, v, inst, &open)).collect();
+            let shape = match c.below(20) {
+                0 => Batch::NullOps(c.pick(&[0, 1, 5])),
+                1 => Batch::Negative(c.pick(&[-1, i32::MIN])),
+                _ => Batch::Ops,
             };
-            let stale = v.stale_slots();
-            let target = match c.below(100) {
-                0..=81 => Target::Slot(any_open(c)),
-                82..=88 if !stale.is_empty() => Target::Stale(c.pick(&stale)),
-                82..=88 => Target::Slot(any_open(c)),
-                89..=90 => Target::Negative(c.pick(&[-1, -2, i32::MIN])),
-                91 => Target::Huge,
-                // Mostly the other instance (nesting, and ELOOP once both
-                // contain each other), sometimes its own fd (EINVAL).
-                _ if c.chance(70) => Target::Instance((inst + 1) % INSTANCES as u8),
-                _ => Target::Instance(inst),
-            };
-            let hint = match target {
-                Target::Slot(s) | Target::Stale(s) => s,
-                _ => 0xEE,
-            };
-            let events = gen_events(c);
-            let data = gen_data(c, hint);
+            Op::CtlBatch { inst, shape, ops }
+        }
+        7..=44 => {
+            let inst = gen_inst(c, v);
+            let BatchOp {
+                op,
+                target,
+                events,
+                data,
+            } = gen_batch_op(c, v, inst, &open);
             let api = if c.chance(30) { Api::Wrapper } else { Api::Ctl };
             Op::Ctl {
                 inst,
@@ -278,5 +278,158 @@ fn gen_new(c: &mut impl Choices) -> Op {
             semaphore: c.chance(30),
         },
         _ => Op::OpenDevNull,
+    }
+}
+
+/// One ctl's arguments (for `repoll_ctl` or one op of a batch).
+fn gen_batch_op<C: Choices>(c: &mut C, v: &View, inst: u8, open: &[u8]) -> BatchOp {
+    let any_open = |c: &mut C| -> u8 {
+        if open.is_empty() {
+            c.below(SLOTS as u32) as u8
+        } else {
+            c.pick(open)
+        }
+    };
+    let op = match c.below(100) {
+        0..=39 => REPOLL_CTL_ADD,
+        40..=69 => REPOLL_CTL_MOD,
+        70..=94 => REPOLL_CTL_DEL,
+        _ => c.pick(&[0, 4, -1, i32::MAX, i32::MIN]),
+    };
+    let stale = v.stale_slots();
+    let target = match c.below(100) {
+        0..=81 => Target::Slot(any_open(c)),
+        82..=88 if !stale.is_empty() => Target::Stale(c.pick(&stale)),
+        82..=88 => Target::Slot(any_open(c)),
+        89..=90 => Target::Negative(c.pick(&[-1, -2, i32::MIN])),
+        91 => Target::Huge,
+        // Mostly the other instance (nesting, and ELOOP once both
+        // contain each other), sometimes its own fd (EINVAL).
+        _ if c.chance(70) => Target::Instance((inst + 1) % INSTANCES as u8),
+        _ => Target::Instance(inst),
+    };
+    let hint = match target {
+        Target::Slot(s) | Target::Stale(s) => s,
+        _ => 0xEE,
+    };
+    let events = gen_events(c);
+    let data = gen_data(c, hint);
+    BatchOp {
+        op,
+        target,
+        events,
+        data,
+    }
+}
+
+/// A timer, wake, signal or pwait op: mostly on the [`SOLO`] handle, where
+/// waits may block and use any `maxevents`, else on a twin instance, where
+/// the sources' events mix with the fds'.
+fn gen_source_op(c: &mut impl Choices, v: &View) -> Op {
+    let inst = match c.below(10) {
+        0..=4 => SOLO,
+        5..=8 => 0,
+        _ => 1,
+    };
+    if inst == SOLO && !v.solo_open {
+        return Op::Create {
+            inst,
+            flags: gen_create_flags(c),
+        };
+    }
+    match c.below(100) {
+        0..=24 => Op::TimerAdd {
+            inst,
+            first: pick_or_any(
+                c,
+                &[
+                    0,
+                    0,
+                    1,
+                    1_000,
+                    100_000,
+                    1_000_000,
+                    2_000_000,
+                    1_000_000_000,
+                    i64::MAX,
+                    i64::MAX - 1,
+                    -1,
+                    i64::MIN,
+                ],
+            ) as i64,
+            interval: match c.below(10) {
+                0..=5 => 0,
+                _ => c.pick(&[1, 500_000, 1_000_000, 2_000_000, i64::MAX, -1]),
+            },
+            null_out: c.chance(3),
+        },
+        25..=34 => Op::TimerCancel {
+            inst,
+            id: match c.below(10) {
+                0..=5 => TimerRef::Live(c.below(256) as u8),
+                6..=7 => TimerRef::Gone(c.below(256) as u8),
+                _ => TimerRef::Forged(pick_or_any(c, &[0, 1, 2, u64::MAX, 1 << 53, (1 << 53) - 1])),
+            },
+        },
+        35..=44 => Op::Wake {
+            inst,
+            times: 1 + c.below(3) as u8,
+        },
+        45..=52 => Op::SignalAdd {
+            inst,
+            signo: gen_signo(c),
+        },
+        53..=57 => Op::SignalDelete {
+            inst,
+            signo: gen_signo(c),
+        },
+        58..=67 => Op::Raise {
+            sig: c.below(4) as u8,
+            times: 1 + c.below(3) as u8,
+        },
+        96 => Op::Misc {
+            code: if c.chance(50) {
+                -(c.below(140) as i32) // each errno the library names
+            } else {
+                pick_or_any(c, &[0, 1, 7, -4095, -4096, -REPOLL_EPANIC, i32::MIN]) as i32
+            },
+        },
+        97 if c.chance(20) => Op::ForkClose { inst },
+        97 if c.chance(50) => Op::FdPoll { inst },
+        68..=97 => Op::PWait {
+            inst,
+            maxevents: c.pick(&[1, 1, 2, 3, 4, 8, 64, 64, 0, -1]),
+            timeout_ns: if inst == SOLO && c.chance(15) {
+                c.pick(&[1_000, 200_000, 1_000_000, 2_500_000])
+            } else {
+                0
+            },
+            mask: match c.below(20) {
+                0..=7 => Mask::Null,
+                8..=12 => Mask::Current,
+                13..=15 => Mask::All,
+                _ => Mask::Unblock(c.below(4) as u8),
+            },
+        },
+        _ if inst == SOLO => Op::Close { inst },
+        _ => Op::Wake { inst, times: 1 },
+    }
+}
+
+/// A harness signal, or (one time in eight) a number the library refuses.
+fn gen_signo(c: &mut impl Choices) -> i32 {
+    if c.chance(88) {
+        c.pick(&SIGNALS)
+    } else {
+        c.pick(&BAD_SIGNALS)
+    }
+}
+
+/// One of `items`, or (one time in `items.len() + 1`) any 64-bit value.
+fn pick_or_any<T: Copy + Into<i128>>(c: &mut impl Choices, items: &[T]) -> u64 {
+    let k = c.below(items.len() as u32 + 1) as usize;
+    match items.get(k) {
+        Some(&v) => v.into() as u64,
+        None => c.u64(),
     }
 }

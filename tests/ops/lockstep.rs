@@ -8,7 +8,10 @@ use ::repoll::ffi::*;
 use super::generate::{View, POLL_BITS};
 use super::op::*;
 use super::report::Stats;
+use super::signals;
+use super::sources::Sources;
 use super::sys::*;
+use super::waits::WaitApi;
 use super::{A_BASE, B_BASE, INSTANCES, SLOTS, V_MAX};
 
 /// The set of rules `repoll_ctl` checks up front, written from the contract
@@ -49,7 +52,7 @@ fn has_unknown_bits(events: u32) -> bool {
 pub const INCONCLUSIVE: &str = "INCONCLUSIVE (epoll watch limit reached)";
 
 /// Result of applying one op: a description for the trace, or a mismatch.
-type Step = Result<String, String>;
+pub(super) type Step = Result<String, String>;
 
 macro_rules! expect_eq {
     ($what:expr, $a:expr, $b:expr) => {{
@@ -88,11 +91,16 @@ struct Slot {
 /// epoll fd (side B), and the fd numbers each had last, which a closed
 /// instance as a ctl target names.
 #[derive(Debug)]
-struct Instance {
-    ep: *mut repoll_t,
-    epfd: Option<c_int>,
+pub(super) struct Instance {
+    pub(super) ep: *mut repoll_t,
+    pub(super) epfd: Option<c_int>,
     ep_last: Option<c_int>,
     epfd_last: Option<c_int>,
+    /// The model of its timers, wake and signals (side A only).
+    pub(super) src: Sources,
+    /// Added to another instance at some point: its sources stay unused, as
+    /// the raw twin has none to make its fd readable.
+    pub(super) nested: bool,
 }
 
 impl Default for Instance {
@@ -102,14 +110,31 @@ impl Default for Instance {
             epfd: None,
             ep_last: None,
             epfd_last: None,
+            src: Sources::default(),
+            nested: false,
         }
     }
+}
+
+/// The [`SOLO`](super::op::SOLO) handle: no fds, no raw twin.
+#[derive(Debug)]
+pub(super) struct Solo {
+    pub(super) ep: *mut repoll_t,
+    pub(super) src: Sources,
 }
 
 /// Both sides' state. Dropping it closes every fd and instance it opened.
 pub struct Lockstep {
     slots: [Slot; SLOTS],
-    instances: [Instance; INSTANCES],
+    pub(super) instances: [Instance; INSTANCES],
+    pub(super) solo: Solo,
+    /// Instances of each harness signal pending for this thread.
+    pub(super) pending: [u32; 65],
+    /// Handler runs so far (process-wide count at the start, plus those a
+    /// pwait mask let in); any other run is a signal that leaked.
+    pub(super) handled: u32,
+    /// Waits that may still sleep (a sequence's time stays bounded).
+    pub(super) sleeps_left: u32,
     /// What this run covered.
     pub stats: Stats,
 }
@@ -124,9 +149,18 @@ impl Lockstep {
     /// No fds, no instances.
     pub fn new() -> Self {
         init();
+        signals::block_here();
+        signals::drain();
         Lockstep {
             slots: [Slot::default(); SLOTS],
             instances: std::array::from_fn(|_| Instance::default()),
+            solo: Solo {
+                ep: ptr::null_mut(),
+                src: Sources::default(),
+            },
+            pending: [0; 65],
+            handled: signals::handled_total(),
+            sleeps_left: 2,
             stats: Stats::default(),
         }
     }
@@ -137,6 +171,7 @@ impl Lockstep {
             open: self.slots.map(|s| s.open.map(|o| o.kind)),
             stale: self.slots.map(|s| s.v_last.is_some()),
             inst_open: std::array::from_fn(|i| !self.instances[i].ep.is_null()),
+            solo_open: !self.solo.ep.is_null(),
         }
     }
 
@@ -197,7 +232,11 @@ impl Lockstep {
     /// Applies one operation to both sides.
     pub fn apply(&mut self, op: &Op) -> Step {
         self.stats.ops += 1;
-        let res = self.apply_inner(op);
+        let mut res = self.apply_inner(op);
+        if res.is_ok() && signals::handled_total() != self.handled {
+            res =
+                Err("a harness signal ran its handler outside a pwait mask that lets it in".into());
+        }
         if let Ok(s) = &res {
             if s.starts_with("skip") {
                 self.stats.skipped += 1;
@@ -208,6 +247,8 @@ impl Lockstep {
 
     fn apply_inner(&mut self, op: &Op) -> Step {
         match *op {
+            Op::Create { inst: SOLO, flags } => self.create_solo(flags),
+            Op::Close { inst: SOLO } => self.close_solo(),
             Op::Create { inst, flags } => self.create(inst as usize % INSTANCES, flags),
             Op::Close { inst } => self.close_inst(inst as usize % INSTANCES),
             Op::Ctl {
@@ -222,7 +263,37 @@ impl Lockstep {
                 inst,
                 maxevents,
                 ns,
-            } => self.wait(inst as usize % INSTANCES, maxevents, ns),
+            } => self.wait_any(
+                inst,
+                if ns { WaitApi::Ns } else { WaitApi::Ms },
+                maxevents,
+                0,
+            ),
+            Op::PWait {
+                inst,
+                maxevents,
+                timeout_ns,
+                mask,
+            } => self.wait_any(inst, WaitApi::PWait(mask), maxevents, timeout_ns),
+            Op::TimerAdd {
+                inst,
+                first,
+                interval,
+                null_out,
+            } => self.timer_add(inst, first, interval, null_out),
+            Op::TimerCancel { inst, id } => self.timer_cancel(inst, id),
+            Op::Wake { inst, times } => self.wake(inst, times),
+            Op::SignalAdd { inst, signo } => self.signal_add(inst, signo),
+            Op::SignalDelete { inst, signo } => self.signal_delete(inst, signo),
+            Op::Raise { sig, times } => Ok(self.raise(sig, times)),
+            Op::Misc { code } => super::source_ops::misc(code),
+            Op::ForkClose { inst } => self.fork_close(inst),
+            Op::FdPoll { inst } => self.fd_poll(inst),
+            Op::CtlBatch {
+                inst,
+                shape,
+                ref ops,
+            } => self.ctl_batch(inst as usize % INSTANCES, shape, ops),
             Op::NullHandle => null_handle(),
             Op::NullEvents { inst } => {
                 let ep = self.instances[inst as usize % INSTANCES].ep;
@@ -395,6 +466,11 @@ impl Lockstep {
             inst.ep = ep;
             // SAFETY: a live handle.
             inst.ep_last = Some(unsafe { repoll_fd(ep) });
+            inst.src = Sources {
+                retry_eintr: flags & REPOLL_RETRY_EINTR != 0,
+                ..Sources::default()
+            };
+            inst.nested = false;
         }
         if rb >= 0 {
             inst.epfd = Some(rb as c_int);
@@ -441,7 +517,7 @@ impl Lockstep {
     }
 
     /// The fd numbers `target` stands for on side A and side B.
-    fn resolve(&self, target: Target) -> (c_int, c_int) {
+    pub(super) fn resolve(&self, target: Target) -> (c_int, c_int) {
         match target {
             Target::Slot(s) if self.slot(s).is_some() => {
                 let (_, a, b) = self.slot(s).unwrap();
@@ -473,10 +549,31 @@ impl Lockstep {
         }
     }
 
+    /// Why a ctl naming `target` is skipped: an instance whose sources are
+    /// in use cannot nest (its raw twin has no sources to make it readable).
+    pub(super) fn nest_guard(&self, target: Target) -> Option<String> {
+        match target {
+            Target::Instance(j) if self.instances[j as usize % INSTANCES].src.used => {
+                Some("skip: that instance has sources, it does not nest".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Marks an instance a successful add nested.
+    pub(super) fn note_nested(&mut self, op: i32, target: Target, result: i64) {
+        if let (REPOLL_CTL_ADD, Target::Instance(j), 0) = (op, target, result) {
+            self.instances[j as usize % INSTANCES].nested = true;
+        }
+    }
+
     fn ctl(&mut self, i: usize, api: Api, op: i32, target: Target, events: u32, data: u64) -> Step {
         let Instance { ep, epfd, .. } = self.instances[i];
         if ep.is_null() {
             return Ok("skip: instance closed".into());
+        }
+        if let Some(skip) = self.nest_guard(target) {
+            return Ok(skip);
         }
         let epfd = epfd.expect("both sides open together");
         let (fa, fb) = self.resolve(target);
@@ -491,7 +588,22 @@ impl Lockstep {
                 _ => repoll_ctl(ep, op, fa, events, data),
             }
         });
+        let res = self.judge_ctl(epfd, op, (fa, fb), events, data, ra);
+        self.note_nested(op, target, ra);
+        res
+    }
 
+    /// Makes the raw side's epoll_ctl matching a repoll ctl whose result was
+    /// `ra`, and judges the two by the model.
+    pub(super) fn judge_ctl(
+        &mut self,
+        epfd: c_int,
+        op: i32,
+        (fa, fb): (c_int, c_int),
+        events: u32,
+        data: u64,
+        ra: i64,
+    ) -> Step {
         let known_op = matches!(op, REPOLL_CTL_ADD | REPOLL_CTL_MOD | REPOLL_CTL_DEL);
         let upfront =
             !known_op || (op != REPOLL_CTL_DEL && !events_valid(events, op == REPOLL_CTL_MOD));
@@ -550,64 +662,14 @@ impl Lockstep {
         Ok(shown)
     }
 
-    fn wait(&mut self, i: usize, maxevents: i32, ns: bool) -> Step {
-        let Instance { ep, epfd, .. } = self.instances[i];
-        if ep.is_null() {
-            return Ok("skip: instance closed".into());
-        }
-        let epfd = epfd.expect("both sides open together");
-        let len = maxevents.clamp(1, 64) as usize;
-        let mut ea = vec![
-            repoll_event_t {
-                data: 0xDEAD,
-                events: 0xDEAD,
-                reserved: 0xDEAD
-            };
-            len
-        ];
-        let mut eb = vec![libc::epoll_event { events: 0, u64: 0 }; len];
-        // SAFETY: `ea` holds `len` events and `maxevents <= len` when positive.
-        let ra = i64::from(unsafe {
-            if ns {
-                repoll_wait_ns(ep, ea.as_mut_ptr(), maxevents, 0)
-            } else {
-                repoll_wait(ep, ea.as_mut_ptr(), maxevents, 0)
-            }
-        });
-        // SAFETY: `eb` holds `len` records and `maxevents <= len` when positive.
-        let rb = raw(unsafe { libc::epoll_wait(epfd, eb.as_mut_ptr(), maxevents, 0) }.into());
-        expect_eq!("wait count", ra, rb);
-        if ra <= 0 {
-            return Ok(errname(ra));
-        }
-        let n = ra as usize;
-        let mut got_a: Vec<(u64, u32)> = Vec::with_capacity(n);
-        for e in &ea[..n] {
-            if e.reserved != 0 {
-                return Err(format!("wait: reserved field {:#x} != 0", e.reserved));
-            }
-            got_a.push((e.data, e.events));
-        }
-        let mut got_b: Vec<(u64, u32)> =
-            eb[..n].iter().map(|e| ({ e.u64 }, { e.events })).collect();
-        got_a.sort_unstable();
-        got_b.sort_unstable();
-        self.stats.waits += 1;
-        self.stats.events += n as u64;
-        let shown: Vec<String> = got_a
-            .iter()
-            .map(|(d, e)| format!("({d:#x},{e:#x})"))
-            .collect();
-        if got_a != got_b {
-            return Err(format!(
-                "wait events: A (repoll) {got_a:x?} != B (raw) {got_b:x?}"
-            ));
-        }
-        Ok(format!("{n}: {}", shown.join(" ")))
-    }
-
     /// Closes everything (also done on drop).
     pub fn close_all(&mut self) {
+        if !self.solo.ep.is_null() {
+            // SAFETY: a live handle, closed once.
+            unsafe { repoll_close(std::mem::replace(&mut self.solo.ep, ptr::null_mut())) };
+        }
+        signals::drain();
+        self.pending = [0; 65];
         for inst in &mut self.instances {
             if !inst.ep.is_null() {
                 // SAFETY: a live handle, closed once.
@@ -640,6 +702,15 @@ impl Drop for Lockstep {
 fn null_handle() -> Step {
     let e = -libc::EINVAL;
     let mut ev = [repoll_event_t::default(); 1];
+    let mask = signals::mask(false, None);
+    let mut op = repoll_ctl_op_t {
+        op: REPOLL_CTL_ADD,
+        fd: 0,
+        events: REPOLL_IN,
+        result: 0x5EED,
+        data: 0,
+    };
+    let mut id = 0x1D_u64;
     // SAFETY: NULL handles are what is tested; other pointers are valid.
     let got = unsafe {
         [
@@ -664,8 +735,40 @@ fn null_handle() -> Step {
             ("repoll_fd", repoll_fd(ptr::null())),
             ("repoll_close", repoll_close(ptr::null_mut())),
             ("repoll_create", repoll_create(ptr::null_mut(), 0)),
+            (
+                "repoll_pwait",
+                repoll_pwait(ptr::null_mut(), ev.as_mut_ptr(), 1, 0, &mask),
+            ),
+            (
+                "repoll_ctl_batch",
+                repoll_ctl_batch(ptr::null_mut(), &mut op, 1),
+            ),
+            (
+                "repoll_ctl_batch n=0",
+                repoll_ctl_batch(ptr::null_mut(), &mut op, 0),
+            ),
+            ("repoll_wake", repoll_wake(ptr::null_mut())),
+            (
+                "repoll_timer_add",
+                repoll_timer_add(ptr::null_mut(), 0, 0, 0, &mut id),
+            ),
+            (
+                "repoll_timer_cancel",
+                repoll_timer_cancel(ptr::null_mut(), 1),
+            ),
+            (
+                "repoll_signal_add",
+                repoll_signal_add(ptr::null_mut(), libc::SIGURG, 0),
+            ),
+            (
+                "repoll_signal_delete",
+                repoll_signal_delete(ptr::null_mut(), libc::SIGURG),
+            ),
         ]
     };
+    if op.result != 0x5EED || id != 0x1D {
+        return Err("a call with a NULL handle wrote through a pointer".into());
+    }
     for (name, r) in got {
         if r != e {
             return Err(format!("{name}(NULL) = {r}, want -EINVAL"));

@@ -45,7 +45,12 @@
 //! decisions come from), `op` (the operations), `generate` (the next
 //! operation), `lockstep` (both sides' state and one operation applied to
 //! both, over `sys`'s plumbing), `report` (mismatches and counters), `run`
-//! (whole sequences, replay and shrinking).
+//! (whole sequences, replay and shrinking). The library's own sources have
+//! no raw twin: `sources` models them (timers never early and never lost, a
+//! wake coalesces, one report per signal raised), `signals` is the process
+//! plumbing for the signals raised, `source_ops` applies the source
+//! operations and `ctl_batch`, and `waits` every wait, splitting the
+//! sources' events from the fds' ones compared with raw epoll.
 
 #![allow(dead_code)]
 
@@ -57,7 +62,12 @@ mod lockstep;
 mod op;
 mod report;
 mod run;
+mod signals;
+mod source_ops;
+mod sources;
 mod sys;
+pub mod threads;
+mod waits;
 
 // What tests/differential.rs and the fuzz target use (each a part of it).
 #[allow(unused_imports)]

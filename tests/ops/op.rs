@@ -111,4 +111,94 @@ pub enum Op {
     Read { slot: u8, size: Size },
     /// `shutdown(fd, how)` (ENOTSOCK for non-sockets).
     Shutdown { slot: u8, how: i32 },
+    /// repoll only (from here on): `repoll_timer_add` on instance `inst`
+    /// ([`SOLO`]: the handle with no fds and no raw twin). `null_out`: a
+    /// NULL id pointer.
+    TimerAdd {
+        inst: u8,
+        first: i64,
+        interval: i64,
+        null_out: bool,
+    },
+    /// `repoll_timer_cancel` of a live, gone or forged id.
+    TimerCancel { inst: u8, id: TimerRef },
+    /// `repoll_wake`, `times` in a row.
+    Wake { inst: u8, times: u8 },
+    /// `repoll_signal_add` (a harness signal, or a number it must refuse).
+    SignalAdd { inst: u8, signo: i32 },
+    /// `repoll_signal_delete`.
+    SignalDelete { inst: u8, signo: i32 },
+    /// `raise` of harness signal `sig % 4`, `times` in a row.
+    Raise { sig: u8, times: u8 },
+    /// `repoll_pwait` (mask `Null`: `repoll_pwait(.., NULL)`); a timeout
+    /// other than 0 only on [`SOLO`] (the raw twins poll with timeout 0).
+    PWait {
+        inst: u8,
+        maxevents: i32,
+        timeout_ns: i64,
+        mask: Mask,
+    },
+    /// `repoll_fd`, then poll(2) of that fd: readable when a wait would
+    /// report something (a due timer included, once the fd was handed out).
+    FdPoll { inst: u8 },
+    /// `repoll_strerror(code)`, `repoll_version()`, `repoll_features()`.
+    Misc { code: i32 },
+    /// fork(2); the child closes its copy of the handle and exits with the
+    /// result; the parent's handle must not notice (no spurious WAKE).
+    ForkClose { inst: u8 },
+    /// `repoll_ctl_batch` / one `epoll_ctl` per op, compared op by op.
+    CtlBatch {
+        inst: u8,
+        shape: Batch,
+        ops: Vec<BatchOp>,
+    },
+}
+
+/// The instance number of the handle with no fds and no raw twin, where
+/// waits may block and see any `maxevents` against the sources' model.
+pub const SOLO: u8 = 2;
+
+/// Which id a timer cancel names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerRef {
+    /// A live timer (index modulo their number).
+    Live(u8),
+    /// A fired one-shot or a cancelled timer.
+    Gone(u8),
+    /// Any number.
+    Forged(u64),
+}
+
+/// The signal mask a `repoll_pwait` waits with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mask {
+    /// NULL: exactly `repoll_wait_ns`.
+    Null,
+    /// The thread's own mask.
+    Current,
+    /// Every signal blocked.
+    All,
+    /// The thread's mask without harness signal `n % 4`: a pending one runs
+    /// its handler and the wait says -EINTR.
+    Unblock(u8),
+}
+
+/// How a `repoll_ctl_batch` call is shaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// The ops, as an array.
+    Ops,
+    /// NULL `ops` with this `n` (-EINVAL for `n` > 0, 0 for 0).
+    NullOps(i32),
+    /// The ops' array with this negative `n` (-EINVAL, nothing written).
+    Negative(i32),
+}
+
+/// One op of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchOp {
+    pub op: i32,
+    pub target: Target,
+    pub events: u32,
+    pub data: u64,
 }

@@ -49,6 +49,16 @@ pub struct Stats {
     pub inconclusive: u64,
     /// errno histogram of agreeing ctl failures, by errno.
     pub errnos: std::collections::BTreeMap<i32, u64>,
+    /// Source events checked against the model: WAKE, SIGNAL, TIMER.
+    pub wakes: u64,
+    pub signals: u64,
+    pub timers: u64,
+    /// pwaits a signal let in by the mask interrupted (-EINTR).
+    pub eintr: u64,
+    /// repoll_ctl_batch calls compared op by op.
+    pub batches: u64,
+    /// Waits another signal's handler interrupted (libFuzzer's SIGALRM).
+    pub foreign_eintr: u64,
 }
 
 impl Stats {
@@ -65,6 +75,12 @@ impl Stats {
         self.waits += o.waits;
         self.events += o.events;
         self.inconclusive += o.inconclusive;
+        self.wakes += o.wakes;
+        self.signals += o.signals;
+        self.timers += o.timers;
+        self.eintr += o.eintr;
+        self.batches += o.batches;
+        self.foreign_eintr += o.foreign_eintr;
         for (k, v) in &o.errnos {
             *self.errnos.entry(*k).or_default() += v;
         }

@@ -85,6 +85,7 @@ pub fn init() {
     INIT.call_once(|| {
         // SAFETY: setting a signal disposition to SIG_IGN.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+        super::signals::install();
         // The slot ranges must be below the fd limit and unused.
         let top = (B_BASE + V_MAX) as libc::rlim_t;
         let mut lim = libc::rlimit {
