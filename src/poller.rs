@@ -210,6 +210,10 @@ impl Poller {
                 };
                 self.epoll.wait_kernel(events, slice, sigmask)
             };
+            // Every slot taken, so more may be ready than this call saw: if
+            // the library's own sources in those slots come to nothing, poll
+            // again before calling the wait timed out.
+            let saturated = matches!(res, Ok(n) if n == events.len());
             let mut kept = match res {
                 Ok(n) if n > 0 && event::widen(events, n, self.tokens()) => {
                     self.deliver(events, n)?
@@ -227,7 +231,7 @@ impl Poller {
                 timers.expire(now, out.room(), |t| out.push(t.data, interest::TIMER));
                 kept = out.len;
             }
-            if kept > 0 || deadline.remaining(now) == Timeout::Nanos(0) {
+            if kept > 0 || (!saturated && deadline.remaining(now) == Timeout::Nanos(0)) {
                 return Ok(kept);
             }
         }
