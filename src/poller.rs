@@ -417,10 +417,3 @@ impl Poller {
         Ok(self.epoll.as_raw_fd())
     }
 }
-
-impl AsRawFd for Poller {
-    /// The epoll fd, to nest this poller in another event loop.
-    fn as_raw_fd(&self) -> RawFd {
-        self.epoll.as_raw_fd()
-    }
-}
