@@ -507,6 +507,16 @@ local function fail_handle(p, rc)
   return fail(rc)
 end
 
+-- lib[fn](handle, ...) on the poller's live handle: true, or nil, message,
+-- errno, name. The one shape of every call that returns only 0 or an error.
+local function call(p, fn, ...)
+  local h = p.ep
+  if h == nil then return closed() end
+  local rc = lib[fn](h, ...)
+  if rc < 0 then return fail_handle(p, rc) end
+  return true
+end
+
 -- obj.getfd or obj.fileno when it is a method (indexing may raise). Apart
 -- from fd_of: a closure there would keep the JIT from compiling it.
 local function fd_method(obj)
@@ -685,11 +695,7 @@ end
 --- Makes a blocked wait (or the next one) return {data = 0, events = WAKE};
 -- wakes coalesce. From other threads, call repoll_wake on poller:handle().
 function Poller:wake()
-  local h = self.ep
-  if h == nil then return closed() end
-  local rc = lib.repoll_wake(h)
-  if rc < 0 then return fail_handle(self, rc) end
-  return true
+  return call(self, "repoll_wake")
 end
 
 --- Starts a timer due `first` seconds from now, then every `interval`
@@ -710,11 +716,7 @@ end
 --- Cancels a timer. ENOENT for an unknown id or a one-shot that fired.
 function Poller:cancel_timer(id)
   local tid = to_u64(id, 1, "cancel_timer")
-  local h = self.ep
-  if h == nil then return closed() end
-  local rc = lib.repoll_timer_cancel(h, tid)
-  if rc < 0 then return fail_handle(self, rc) end
-  return true
+  return call(self, "repoll_timer_cancel", tid)
 end
 
 --- Reports signal `signo` (a number or a name, "USR1" or "SIGUSR1") as
@@ -723,21 +725,13 @@ end
 function Poller:add_signal(signo, data)
   local s = signo_of(signo, 1, "add_signal")
   local d = to_u64(data == nil and math.max(s, 0) or data, 2, "add_signal")
-  local h = self.ep
-  if h == nil then return closed() end
-  local rc = lib.repoll_signal_add(h, s, d)
-  if rc < 0 then return fail_handle(self, rc) end
-  return true
+  return call(self, "repoll_signal_add", s, d)
 end
 
 --- Stops reporting a signal (it stays blocked). ENOENT when not added.
 function Poller:remove_signal(signo)
   local s = signo_of(signo, 1, "remove_signal")
-  local h = self.ep
-  if h == nil then return closed() end
-  local rc = lib.repoll_signal_delete(h, s)
-  if rc < 0 then return fail_handle(self, rc) end
-  return true
+  return call(self, "repoll_signal_delete", s)
 end
 
 --- The epoll fd, to nest the poller in another loop (readable when wait
