@@ -6,9 +6,9 @@
  *   no event is lost or repeated: every fd made ready during the storm and
  *   every timer is reported exactly once.
  * - REPOLL_RETRY_EINTR handle: never -EINTR; a 200 ms timed wait returns 0
- *   no earlier than 200 ms (and within a hang guard of a few seconds — no
- *   speed threshold); blocking waits return the fd or timer event that ends
- *   them, never early. */
+ *   no earlier than 200 ms; blocking waits return the fd or timer event that
+ *   ends them, never early. No upper time bound: a hang is caught by the
+ *   watchdog, named by its phase. */
 #include <limits.h>
 
 #include "check.h"
@@ -17,7 +17,6 @@
 #define N_TIMERS 16
 #define FD_BASE 0xF00D000000000000ULL
 #define TIMER_BASE 0x7133000000000000ULL
-#define HANG_GUARD (5000 * MS)
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is usable in a signal handler");
 static atomic_int handled;
@@ -181,7 +180,7 @@ static void timed_wait_is_never_cut_short(repoll_t *ep, int use_ns, int *interru
     int64_t t0 = now_ns();
     int n = use_ns ? repoll_wait_ns(ep, ev, 8, 200 * MS) : repoll_wait(ep, ev, 8, 200);
     int64_t elapsed = now_ns() - t0;
-    if (n != 0 || elapsed < 200 * MS || elapsed > HANG_GUARD) {
+    if (n != 0 || elapsed < 200 * MS) {
         fprintf(stderr, "retry handle, %s(200 ms): %d after %.3f ms\n",
                 use_ns ? "repoll_wait_ns" : "repoll_wait", n, elapsed / 1e6);
         exit(1);
@@ -215,7 +214,7 @@ static void retry_handle_never_returns_eintr(void) {
         CHECK_EQ(n, 1);
         CHECK_EQ(ev[0].data, 0x5151);
         CHECK_EQ(ev[0].events, REPOLL_IN);
-        if (elapsed < 300 * MS || elapsed > 300 * MS + HANG_GUARD) {
+        if (elapsed < 300 * MS) {
             fprintf(stderr, "retry handle, blocking wait: the event came %.3f ms after the "
                     "start, it was made ready at 300 ms\n", elapsed / 1e6);
             exit(1);
@@ -231,7 +230,7 @@ static void retry_handle_never_returns_eintr(void) {
         CHECK_EQ(n, 1);
         CHECK_EQ(ev[0].data, 0x7777);
         CHECK_EQ(ev[0].events, REPOLL_TIMER);
-        if (elapsed < 200 * MS || elapsed > 200 * MS + HANG_GUARD) {
+        if (elapsed < 200 * MS) {
             fprintf(stderr, "retry handle: a 200 ms timer was reported after %.3f ms\n",
                     elapsed / 1e6);
             exit(1);
@@ -259,7 +258,10 @@ int main(void) {
     pthread_t storm_thread;
     spawn_blocked(&storm_thread, storm, NULL);
 
+    start_watchdog("signal_storm", 100);
+    watchdog_phase = "default handle";
     default_handle_loses_nothing();
+    watchdog_phase = "REPOLL_RETRY_EINTR handle";
     retry_handle_never_returns_eintr();
 
     atomic_store(&storm_stop, 1);

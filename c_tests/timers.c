@@ -177,7 +177,6 @@ static void timeouts_with_timers(void) {
         int64_t elapsed = now_ns() - t0;
         CHECK_EQ(n, 0);
         CHECK(elapsed >= 30 * MS);
-        CHECK(elapsed < 4000 * MS); /* hang guard */
     }
     CHECK_EQ(repoll_wait(ep, ev, 8, 0), 0);
     CHECK_OK(repoll_timer_cancel(ep, late));
