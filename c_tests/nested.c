@@ -181,12 +181,44 @@ static void due_timer_makes_the_nested_fd_readable(void) {
     }
 }
 
+/* The nest timerfd can fire for a timer cancelled since: it then takes a
+ * slot of the kernel's and stands for nothing. A wait whose every slot was
+ * taken that way must still fill its free slots with what else is ready (a
+ * wake, another fd), not leave it to the next call. */
+static void a_nest_timer_firing_for_nothing_leaves_no_event_behind(void) {
+    for (int with_wake = 0; with_wake < 2; with_wake++) {
+        repoll_t *ep = make_poller(REPOLL_CLOEXEC);
+        CHECK(repoll_fd(ep) >= 0);
+        int a[2], b[2];
+        make_pair(a);
+        make_pair(b);
+        CHECK_OK(repoll_add(ep, a[0], REPOLL_IN, 0xA0));
+        CHECK_OK(repoll_add(ep, b[0], REPOLL_IN, 0xB0));
+        uint64_t id;
+        CHECK_OK(repoll_timer_add(ep, 0, 0, 0x71, &id));
+        sleep_ns(2 * MS); /* the timerfd fires: first on epoll's ready list */
+        CHECK_OK(repoll_timer_cancel(ep, id));
+        write_byte(a[1]);
+        if (with_wake) CHECK_OK(repoll_wake(ep));
+        else write_byte(b[1]);
+
+        repoll_event_t ev[2];
+        CHECK_EQ(repoll_wait_ns(ep, ev, 2, 0), 2);
+        check_event(&ev[0], 0xA0, REPOLL_IN);
+        if (with_wake) check_event(&ev[1], 0, REPOLL_WAKE);
+        else check_event(&ev[1], 0xB0, REPOLL_IN);
+        CHECK_OK(repoll_close(ep));
+        close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+    }
+}
+
 int main(void) {
     int fds_before = count_open_fds();
     repoll_in_repoll();
     loops();
     raw_epoll_both_ways();
     due_timer_makes_the_nested_fd_readable();
+    a_nest_timer_firing_for_nothing_leaves_no_event_behind();
     CHECK_EQ(count_open_fds(), fds_before);
     puts("nested: ok");
     return 0;
