@@ -171,7 +171,7 @@ impl Poller {
     ) -> io::Result<usize> {
         match self.deliver(events, n)? {
             0 => self.wait_until_deadline(events, timeout, sigmask),
-            kept if n == events.len() => self.top_up(events, kept, sigmask),
+            kept if n == events.len() => self.top_up(events, kept),
             kept => Ok(kept),
         }
     }
@@ -181,18 +181,15 @@ impl Poller {
     /// less than its slot (a kick, a timerfd that fired for nothing). More
     /// may be ready than that call saw, so polls for the free slots, again
     /// while a poll fills them all: a wait with room never leaves a ready
-    /// event to the next one. An error of such a poll (EINTR, under a mask)
-    /// ends it; the events in hand are the result.
+    /// event to the next one. A poll cannot sleep, so it runs with the
+    /// thread's own mask, as the gaps between a wait's calls do (a signal
+    /// that only `sigmask` lets in is for the next wait, which ends with it);
+    /// if one fails anyway, the events in hand are the result.
     #[cold]
-    fn top_up(
-        &self,
-        events: &mut [Event],
-        mut filled: usize,
-        sigmask: Option<&libc::sigset_t>,
-    ) -> io::Result<usize> {
+    fn top_up(&self, events: &mut [Event], mut filled: usize) -> io::Result<usize> {
         while filled < events.len() {
             let rest = &mut events[filled..];
-            let Ok(n) = self.epoll.wait_kernel(rest, Timeout::Nanos(0), sigmask) else {
+            let Ok(n) = self.epoll.wait_kernel(rest, Timeout::Nanos(0), None) else {
                 break;
             };
             let saturated = n == rest.len();
@@ -251,7 +248,7 @@ impl Poller {
             let mut kept = match res {
                 Ok(n) if n > 0 && event::widen(events, n, self.tokens()) => {
                     match self.deliver(events, n)? {
-                        kept if saturated && kept > 0 => self.top_up(events, kept, sigmask)?,
+                        kept if saturated && kept > 0 => self.top_up(events, kept)?,
                         kept => kept,
                     }
                 }
