@@ -343,6 +343,15 @@ int repoll_delete(repoll_t *ep, int fd);
  * order), then a wake, then delivered signals, then expired timers in
  * deadline order.
  *
+ * The handle's own fds (its waker, its signal fd, and the timer fd of a
+ * handle nested through `repoll_fd`) take the kernel's slots as the
+ * caller's fds do, and one can fire with nothing to report (a wake-up the
+ * library made for itself, a timer cancelled after its fd fired, a signal
+ * another handle took). A wait that returns events may then return fewer
+ * than `maxevents` while more are ready: the next wait reports them at
+ * once, and none is lost or reported twice. A wait never returns 0 while
+ * an event is ready: it asks the kernel again first.
+ *
  * Returns the number of events written (0 when the timeout passed), or:
  * -EINVAL (NULL handle, NULL `events`, `maxevents` <= 0), -EINTR (a signal
  * handler ran; nothing is lost, call again — unless the handle was created

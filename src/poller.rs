@@ -171,38 +171,8 @@ impl Poller {
     ) -> io::Result<usize> {
         match self.deliver(events, n)? {
             0 => self.wait_until_deadline(events, timeout, sigmask),
-            kept if n == events.len() => self.top_up(events, kept),
             kept => Ok(kept),
         }
-    }
-
-    /// After a system call that filled every slot, `deliver` left `filled`
-    /// events: fewer than the slots when a source of the library's came to
-    /// less than its slot (a kick, a timerfd that fired for nothing). More
-    /// may be ready than that call saw, so polls for the free slots, again
-    /// while a poll fills them all: a wait with room never leaves a ready
-    /// event to the next one. A poll cannot sleep, so it runs with the
-    /// thread's own mask, as the gaps between a wait's calls do (a signal
-    /// that only `sigmask` lets in is for the next wait, which ends with it);
-    /// if one fails anyway, the events in hand are the result.
-    #[cold]
-    fn top_up(&self, events: &mut [Event], mut filled: usize) -> io::Result<usize> {
-        while filled < events.len() {
-            let rest = &mut events[filled..];
-            let Ok(n) = self.epoll.wait_kernel(rest, Timeout::Nanos(0), None) else {
-                break;
-            };
-            let saturated = n == rest.len();
-            filled += match n {
-                0 => break,
-                n if event::widen(rest, n, self.tokens()) => self.deliver(rest, n)?,
-                n => n,
-            };
-            if !saturated {
-                break;
-            }
-        }
-        Ok(filled)
     }
 
     /// The wait for handles that retry EINTR, use timers or signals, or were
@@ -242,15 +212,11 @@ impl Poller {
             };
             // Every slot taken, so more may be ready than this call saw: if
             // the library's own sources in those slots come to nothing, poll
-            // again before calling the wait timed out (and if they come to
-            // less, `top_up` fills the free slots).
+            // again before calling the wait timed out.
             let saturated = matches!(res, Ok(n) if n == events.len());
             let mut kept = match res {
                 Ok(n) if n > 0 && event::widen(events, n, self.tokens()) => {
-                    match self.deliver(events, n)? {
-                        kept if saturated && kept > 0 => self.top_up(events, kept)?,
-                        kept => kept,
-                    }
+                    self.deliver(events, n)?
                 }
                 Ok(n) => n,
                 Err(e) if retry_eintr && e.raw_os_error() == Some(libc::EINTR) => 0,
