@@ -224,20 +224,18 @@ impl Sources {
         }
         // A wake or a signal needs one of the kernel's slots, and the
         // library's own fds take slots like the caller's: one that fired with
-        // nothing to report leaves its slot empty (the waker after a kick,
-        // which an add of the earliest timer makes; the nest timerfd of a
+        // nothing to report leaves its slot empty (the nest timerfd of a
         // timer cancelled since; the signal fd of a signal another handle
-        // took). So a wait that returned events may leave a wake or a signal
-        // to the next wait, as many slots short as such fds exist (the
-        // header says so). One that returned none may not: a call whose
-        // slots all came to nothing polls again. Due timers are not in the
-        // kernel's slots: they fill any room left.
+        // took; the waker only after a kick, which needs a wait blocked in
+        // another thread, so never here). So a wait that returned events may
+        // leave a wake or a signal to the next wait, as many slots short as
+        // such fds exist (the header says so). One that returned none may
+        // not: a call whose slots all came to nothing polls again. Due
+        // timers are not in the kernel's slots: they fill any room left.
         let may_come_to_nothing = if seen.n == 0 {
             0
         } else {
-            usize::from(!self.timers.is_empty() || !self.gone.is_empty())
-                + usize::from(self.fd.is_some())
-                + usize::from(!self.signals.is_empty())
+            usize::from(self.fd.is_some()) + usize::from(!self.signals.is_empty())
         };
         let slots_left = seen.maxevents.saturating_sub(seen.n + may_come_to_nothing);
         if self.wake && slots_left > 0 {
